@@ -1,0 +1,155 @@
+/// The binary form of one accepted event, as it travels through the ring to an aggregator.
+///
+/// Body layout (native byte order; records never leave the process in this form):
+///
+///     0  UInt8   reserved (0)
+///     1  UInt8   reserved (0)
+///     2  UInt16  idLength        (0: no idempotency key)
+///     4  UInt16  memberLength    (sets only)
+///     6  UInt16  reserved (0)
+///     8  Int64   value units     (counters and gauges)
+///     16 Int64   event time, Unix seconds
+///     24 Int64   arrival time, Unix seconds
+///     32 UInt64  series hash     (of the series key below)
+///     40 UInt16  tenantLength    -- series key starts here
+///     42 UInt16  metricLength
+///     44 UInt16  dimensionsLength
+///     46 UInt8   type            (MetricType raw value)
+///     47 UInt8   dimensionCount
+///     48 tenant bytes, metric bytes, then per dimension: UInt8 keyLength, UInt8 valueLength,
+///        key bytes, value bytes (sorted by key) -- series key ends here
+///        id bytes, member bytes
+///
+/// The series key (offset 40 to the end of the dimensions) is self-delimiting and canonical:
+/// two events belong to the same series exactly when their series keys are byte-equal.
+public enum EventRecord {
+    public static let headerBytes = 48
+    @usableFromInline static let seriesKeyOffset = 40
+
+    /// Body bytes needed to encode `line`.
+    @inlinable
+    public static func bodyBytes(of line: ParsedLine) -> Int {
+        var total = headerBytes + line.tenant.count + line.metric.count
+        for dimension in line.dimensions {
+            total += 2 + dimension.key.count + dimension.value.count
+        }
+        total += (line.id?.count ?? 0) + line.member.count
+        return total
+    }
+
+    /// The hash that picks the ring shard: tenant and metric only, so every series of one
+    /// (tenant, metric) lands in the same shard and keeps its order.
+    @inlinable
+    public static func shardHash(of line: ParsedLine, in source: UnsafeRawBufferPointer, hasher: ByteHasher) -> UInt64 {
+        var state = hasher.combine(hasher.seed, UnsafeRawBufferPointer(rebasing: source[line.tenant]))
+        state = hasher.combine(state, UnsafeRawBufferPointer(rebasing: source[line.metric]))
+        return hasher.finish(state)
+    }
+
+    /// Writes `line` (whose ranges point into `source`) into `body`, which must be exactly
+    /// `bodyBytes(of: line)` long.
+    @inlinable
+    public static func encode(_ line: ParsedLine, from source: UnsafeRawBufferPointer, receivedAt: Int64,
+                              hasher: ByteHasher, into body: UnsafeMutableRawBufferPointer) {
+        precondition(body.count == bodyBytes(of: line), "record body size mismatch")
+        var dimensionsLength = 0
+        for dimension in line.dimensions {
+            dimensionsLength += 2 + dimension.key.count + dimension.value.count
+        }
+        let base = body.baseAddress!
+        base.storeBytes(of: 0, as: UInt16.self)
+        base.storeBytes(of: UInt16(line.id?.count ?? 0), toByteOffset: 2, as: UInt16.self)
+        base.storeBytes(of: UInt16(line.member.count), toByteOffset: 4, as: UInt16.self)
+        base.storeBytes(of: 0, toByteOffset: 6, as: UInt16.self)
+        base.storeBytes(of: line.value.units, toByteOffset: 8, as: Int64.self)
+        base.storeBytes(of: line.timestamp, toByteOffset: 16, as: Int64.self)
+        base.storeBytes(of: receivedAt, toByteOffset: 24, as: Int64.self)
+        base.storeBytes(of: UInt16(line.tenant.count), toByteOffset: 40, as: UInt16.self)
+        base.storeBytes(of: UInt16(line.metric.count), toByteOffset: 42, as: UInt16.self)
+        base.storeBytes(of: UInt16(dimensionsLength), toByteOffset: 44, as: UInt16.self)
+        base.storeBytes(of: line.type.rawValue, toByteOffset: 46, as: UInt8.self)
+        base.storeBytes(of: UInt8(line.dimensions.count), toByteOffset: 47, as: UInt8.self)
+
+        var offset = headerBytes
+        func copy(_ range: Range<Int>) {
+            if range.isEmpty { return }
+            (base + offset).copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+            offset += range.count
+        }
+        copy(line.tenant)
+        copy(line.metric)
+        for dimension in line.dimensions {
+            base.storeBytes(of: UInt8(dimension.key.count), toByteOffset: offset, as: UInt8.self)
+            base.storeBytes(of: UInt8(dimension.value.count), toByteOffset: offset + 1, as: UInt8.self)
+            offset += 2
+            copy(dimension.key)
+            copy(dimension.value)
+        }
+        let seriesKey = UnsafeRawBufferPointer(start: base + seriesKeyOffset, count: offset - seriesKeyOffset)
+        base.storeBytes(of: hasher.hash(seriesKey), toByteOffset: 32, as: UInt64.self)
+        if let id = line.id { copy(id) }
+        copy(line.member)
+    }
+}
+
+/// Read access to an encoded event body. Construction checks that the lengths fit the
+/// body, so a view never reads outside it.
+public struct EventRecordView {
+    public let body: UnsafeRawBufferPointer
+
+    @inlinable
+    public init?(_ body: UnsafeRawBufferPointer) {
+        guard body.count >= EventRecord.headerBytes else { return nil }
+        self.body = body
+        let keyEnd = EventRecord.headerBytes + tenantLength + metricLength + dimensionsLength
+        guard MetricType(rawValue: body.load(fromByteOffset: 46, as: UInt8.self)) != nil,
+              keyEnd + idLength + memberLength == body.count else { return nil }
+    }
+
+    @inlinable var idLength: Int { Int(body.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) }
+    @inlinable var memberLength: Int { Int(body.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) }
+    @inlinable var tenantLength: Int { Int(body.loadUnaligned(fromByteOffset: 40, as: UInt16.self)) }
+    @inlinable var metricLength: Int { Int(body.loadUnaligned(fromByteOffset: 42, as: UInt16.self)) }
+    @inlinable var dimensionsLength: Int { Int(body.loadUnaligned(fromByteOffset: 44, as: UInt16.self)) }
+
+    @inlinable public var type: MetricType { MetricType(rawValue: body.load(fromByteOffset: 46, as: UInt8.self))! }
+    @inlinable public var dimensionCount: Int { Int(body.load(fromByteOffset: 47, as: UInt8.self)) }
+    @inlinable public var value: Quantity { Quantity(units: body.loadUnaligned(fromByteOffset: 8, as: Int64.self)) }
+    @inlinable public var timestamp: Int64 { body.loadUnaligned(fromByteOffset: 16, as: Int64.self) }
+    @inlinable public var receivedAt: Int64 { body.loadUnaligned(fromByteOffset: 24, as: Int64.self) }
+    @inlinable public var seriesHash: UInt64 { body.loadUnaligned(fromByteOffset: 32, as: UInt64.self) }
+
+    /// The canonical series key: equal keys mean the same series.
+    @inlinable public var seriesKey: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: body[EventRecord.seriesKeyOffset ..< EventRecord.headerBytes + tenantLength + metricLength + dimensionsLength])
+    }
+
+    @inlinable public var tenant: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: body[EventRecord.headerBytes ..< EventRecord.headerBytes + tenantLength])
+    }
+
+    @inlinable public var metric: UnsafeRawBufferPointer {
+        let start = EventRecord.headerBytes + tenantLength
+        return UnsafeRawBufferPointer(rebasing: body[start ..< start + metricLength])
+    }
+
+    /// The encoded dimensions region; decode with `SeriesKey.forEachDimension`.
+    @inlinable public var dimensions: UnsafeRawBufferPointer {
+        let start = EventRecord.headerBytes + tenantLength + metricLength
+        return UnsafeRawBufferPointer(rebasing: body[start ..< start + dimensionsLength])
+    }
+
+    /// The idempotency key, or nil when the event has none.
+    @inlinable public var id: UnsafeRawBufferPointer? {
+        let length = idLength
+        if length == 0 { return nil }
+        let start = EventRecord.headerBytes + tenantLength + metricLength + dimensionsLength
+        return UnsafeRawBufferPointer(rebasing: body[start ..< start + length])
+    }
+
+    /// The set member (empty for counters and gauges).
+    @inlinable public var member: UnsafeRawBufferPointer {
+        let start = body.count - memberLength
+        return UnsafeRawBufferPointer(rebasing: body[start ..< body.count])
+    }
+}
