@@ -4,6 +4,10 @@ public enum Grain: UInt8, Sendable, Hashable, CaseIterable {
     case day = 1
     case month = 2
 
+    /// All grains, finest first. A stored array: iterating it allocates nothing,
+    /// whereas `allCases` builds a new array on each call.
+    public static let finestFirst: [Grain] = [.hour, .day, .month]
+
     /// The name used in table names and query parameters.
     public var name: String {
         switch self {

@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The aggregate of one ring shard: every series of the (tenant, metric) pairs routed to it,
+/// bucketed by event time at hour, day and month grain.
+///
+/// One owner at a time (the shard's consumer): no locks inside. Steady state allocates
+/// nothing per event: series and buckets are found by hash and updated in place; only a new
+/// series, a new bucket, or a set growing its member table allocates.
+public final class ShardAggregator {
+    public let limits: AggregatorLimits
+    let hasher: ByteHasher
+    let limiter: CardinalityLimiter
+    var dedup: DedupWindow
+    var series: [Series] = []
+    var index = SeriesIndex()
+
+    /// - Parameters:
+    ///   - hasher: must be the hasher that encoded the records (series hashes are compared).
+    ///   - limiter: shared by all shards of one daemon.
+    ///   - dedupWindowSeconds, dedupMaxEntries: see `DedupWindow`.
+    public init(limits: AggregatorLimits, hasher: ByteHasher, limiter: CardinalityLimiter,
+                dedupWindowSeconds: Int64, dedupMaxEntries: Int) {
+        precondition(limits.validationErrors().isEmpty, "invalid aggregator limits: \(limits.validationErrors())")
+        self.limits = limits
+        self.hasher = hasher
+        self.limiter = limiter
+        self.dedup = DedupWindow(windowSeconds: dedupWindowSeconds, maxEntries: dedupMaxEntries)
+    }
+
+    /// Live series in this shard.
+    public var seriesCount: Int { series.count }
+
+    /// Aggregates every record of `batch` (bodies encoded by `EventRecord.encode`).
+    public func aggregate(_ batch: RecordBatch, counts: inout AggregateCounts) {
+        batch.forEachRecord { body in
+            counts.record(aggregate(record: body))
+        }
+    }
+
+    /// Aggregates one encoded event.
+    public func aggregate(record body: UnsafeRawBufferPointer) -> AggregateOutcome {
+        guard let event = EventRecordView(body) else {
+            preconditionFailure("malformed event record reached an aggregator")
+        }
+        var fingerprint: Fingerprint128? = nil
+        if let id = event.id {
+            var builder = Fingerprint128.Builder(hasher: hasher)
+            builder.add(event.tenant)
+            builder.add(event.metric)
+            builder.add(id)
+            fingerprint = builder.value
+            if dedup.contains(builder.value, now: event.receivedAt) { return .duplicate }
+        }
+
+        let position: Int
+        switch findOrCreateSeries(event) {
+        case .success(let found): position = found
+        case .failure(let refusal): return .refused(refusal.reason)
+        }
+        series[position].lastArrival = Swift.max(series[position].lastArrival, event.receivedAt)
+
+        let outcome: AggregateOutcome
+        switch event.type {
+        case .counter: outcome = applyCounter(event, at: position)
+        case .gauge: outcome = applyGauge(event, at: position)
+        case .set: outcome = applySet(event, at: position)
+        }
+        if outcome == .accepted, let fingerprint {
+            dedup.insert(fingerprint, now: event.receivedAt)
+        }
+        return outcome
+    }
+
+    struct Refusal: Error { let reason: RefusalReason }
+
+    private func findOrCreateSeries(_ event: EventRecordView) -> Result<Int, Refusal> {
+        let key = event.seriesKey
+        let hash = event.seriesHash
+        let found = index.find(hash: hash) { position in
+            series[position].key.withUnsafeBytes { stored in
+                stored.count == key.count && memoryEqual(stored, key)
+            }
+        }
+        if let found { return .success(found) }
+        if let reason = limiter.admit(tenant: event.tenant, dimensions: event.dimensions) {
+            return .failure(Refusal(reason: reason))
+        }
+        series.append(Series(key: [UInt8](key), hash: hash, type: event.type, arrival: event.receivedAt))
+        index.insert(hash: hash, position: series.count - 1)
+        return .success(series.count - 1)
+    }
+
+    /// The position in `series[position].buckets` of the `grain` bucket holding `time`, created if needed.
+    @inline(__always)
+    func bucketPosition(series position: Int, grain: Grain, time: Int64) -> Int {
+        // Index the array in place: holding a copy of it across the append below would copy it.
+        for candidate in series[position].buckets.indices {
+            if series[position].buckets[candidate].grain == grain && series[position].buckets[candidate].contains(time) {
+                return candidate
+            }
+        }
+        let bucket = Bucket(grain: grain, start: grain.bucketStart(containing: time), type: series[position].type)
+        series[position].buckets.append(bucket)
+        return series[position].buckets.count - 1
+    }
+
+    /// The hour, day and month bucket positions of `time` in one series.
+    @inline(__always)
+    private func bucketPositions(series position: Int, time: Int64) -> (hour: Int, day: Int, month: Int) {
+        (bucketPosition(series: position, grain: .hour, time: time),
+         bucketPosition(series: position, grain: .day, time: time),
+         bucketPosition(series: position, grain: .month, time: time))
+    }
+
+    private func applyCounter(_ event: EventRecordView, at position: Int) -> AggregateOutcome {
+        let value = QuantitySum(event.value)
+        let buckets = bucketPositions(series: position, time: event.timestamp)
+        // The month sum is not always the largest (late buckets), so check all before changing any.
+        if !canAdd(value, series: position, bucket: buckets.hour)
+            || !canAdd(value, series: position, bucket: buckets.day)
+            || !canAdd(value, series: position, bucket: buckets.month) {
+            return .refused(.quantityOverflow)
+        }
+        addCounter(value, series: position, bucket: buckets.hour)
+        addCounter(value, series: position, bucket: buckets.day)
+        addCounter(value, series: position, bucket: buckets.month)
+        return .accepted
+    }
+
+    @inline(__always)
+    private func canAdd(_ value: QuantitySum, series position: Int, bucket: Int) -> Bool {
+        var probe = series[position].buckets[bucket].sum
+        return probe.add(value)
+    }
+
+    @inline(__always)
+    private func addCounter(_ value: QuantitySum, series position: Int, bucket: Int) {
+        series[position].buckets[bucket].sum.add(value)
+        series[position].buckets[bucket].events += 1
+        series[position].buckets[bucket].dirty = true
+    }
+
+    private func applyGauge(_ event: EventRecordView, at position: Int) -> AggregateOutcome {
+        let value = event.value.units
+        let time = event.timestamp
+        // Carry the previous in-order value forward over [carryTime, time), bounded by the carry limit.
+        let carryTime = series[position].carryTime
+        if series[position].carryOpen && time > carryTime {
+            let carryEnd = Swift.min(time, carryTime &+ limits.gaugeMaxCarrySeconds)
+            addIntegral(series: position, value: series[position].carryValue, from: carryTime, to: carryEnd)
+        }
+        if time >= carryTime {
+            series[position].carryTime = time
+            series[position].carryValue = value
+            series[position].carryOpen = true
+        }
+        for grain in Grain.finestFirst {
+            let bucket = bucketPosition(series: position, grain: grain, time: time)
+            series[position].buckets[bucket].events += 1
+            series[position].buckets[bucket].minimum = Swift.min(series[position].buckets[bucket].minimum, value)
+            series[position].buckets[bucket].maximum = Swift.max(series[position].buckets[bucket].maximum, value)
+            if time >= series[position].buckets[bucket].latestTime {
+                series[position].buckets[bucket].latestTime = time
+                series[position].buckets[bucket].latest = value
+            }
+            series[position].buckets[bucket].dirty = true
+        }
+        return .accepted
+    }
+
+    /// Adds `value x seconds` over [from, to) to every bucket of every grain it overlaps.
+    func addIntegral(series position: Int, value: Int64, from: Int64, to: Int64) {
+        for grain in Grain.finestFirst {
+            var time = from
+            while time < to {
+                let bucket = bucketPosition(series: position, grain: grain, time: time)
+                let segmentEnd = Swift.min(series[position].buckets[bucket].end, to)
+                // |value| < 2^63 and a segment is at most one month: the product fits in 128 bits.
+                series[position].buckets[bucket].integral.add(QuantitySum(units: Int128(value) * Int128(segmentEnd - time)))
+                series[position].buckets[bucket].dirty = true
+                time = segmentEnd
+            }
+        }
+    }
+
+    private func applySet(_ event: EventRecordView, at position: Int) -> AggregateOutcome {
+        var builder = Fingerprint128.Builder(hasher: hasher)
+        builder.add(event.member)
+        let member = builder.value
+        let buckets = bucketPositions(series: position, time: event.timestamp)
+        if !hasRoom(for: member, series: position, bucket: buckets.hour)
+            || !hasRoom(for: member, series: position, bucket: buckets.day)
+            || !hasRoom(for: member, series: position, bucket: buckets.month) {
+            return .refused(.setMemberLimit)
+        }
+        addMember(member, series: position, bucket: buckets.hour)
+        addMember(member, series: position, bucket: buckets.day)
+        addMember(member, series: position, bucket: buckets.month)
+        return .accepted
+    }
+
+    @inline(__always)
+    private func hasRoom(for member: Fingerprint128, series position: Int, bucket: Int) -> Bool {
+        guard let members = series[position].buckets[bucket].members else {
+            preconditionFailure("set bucket without a member table")
+        }
+        return members.count < limits.maxSetMembersPerBucket || members.contains(member)
+    }
+
+    @inline(__always)
+    private func addMember(_ member: Fingerprint128, series position: Int, bucket: Int) {
+        series[position].buckets[bucket].events += 1
+        series[position].buckets[bucket].dirty = true
+        if series[position].buckets[bucket].members!.insert(member) {
+            series[position].buckets[bucket].newMembers.append(member)
+        }
+    }
+}
+
+@inline(__always)
+func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    if a.count == 0 { return true }
+    return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+}
