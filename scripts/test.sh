@@ -43,6 +43,7 @@ step_end() {
 
 # Stop only what this script started.
 STOP_ON_EXIT=()
+TEST_OUTPUT=
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local rc=$?
@@ -60,6 +61,11 @@ cleanup() {
         printf '%s\n' "${TIMINGS[@]}"
     fi
     printf '%5ds  total, exit code %d\n' $((SECONDS - T0)) "$rc"
+    if [[ -n "$TEST_OUTPUT" && -s "$TEST_OUTPUT" ]]; then
+        printf '\n==> swift test closing lines (repeated from above)\n'
+        grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$TEST_OUTPUT" | tail -n 1 || true
+        grep -E 'Test run with [0-9]+ tests?' "$TEST_OUTPUT" | tail -n 1 || true
+    fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -88,7 +94,16 @@ swift build --build-tests
 
 step "swift test${*:+ $*}"
 set +e
-swift test "$@"
-test_rc=$?
+if [[ -t 1 ]]; then
+    swift test "$@"
+    test_rc=$?
+else
+    # Not a terminal (CI): keep a copy so the runner's closing lines can be
+    # repeated last, after the shutdown and timing lines.
+    mkdir -p .build
+    TEST_OUTPUT=.build/test-output.log
+    swift test "$@" 2>&1 | tee "$TEST_OUTPUT"
+    test_rc=${PIPESTATUS[0]}
+fi
 set -e
 exit "$test_rc"
