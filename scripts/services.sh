@@ -35,7 +35,8 @@ log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    # The header comment, up to the first line that is not a comment.
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -437,7 +438,10 @@ print_env() {
 
 main() {
     local cmd=${1:-} which=${2:-all}
-    [[ -n "$cmd" ]] || usage
+    case "$cmd" in
+        start|stop|status|env) ;;
+        *) usage ;;
+    esac
     case "$which" in
         all|postgres|redis) ;;
         *) usage ;;
@@ -475,8 +479,6 @@ main() {
             fi
             print_env
             ;;
-        -h|--help|help) usage ;;
-        *) usage ;;
     esac
 }
 
