@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the meterd daemon locally against the private PostgreSQL and Redis.
+#
+# Usage: scripts/run-local.sh [meterd arguments...]
+#
+# Installs missing Debian packages (needs root the first time on a fresh
+# machine), starts the private servers (scripts/services.sh start; they keep
+# running after meterd exits: stop them with scripts/services.sh stop),
+# builds the release daemon and replaces this shell with it. The daemon's
+# own data (WAL etc.) goes to $METERD_SERVICES_DIR/data.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$REPO"
+
+if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+echo "==> install dependencies (scripts/install-deps.sh)"
+scripts/install-deps.sh
+
+echo "==> start PostgreSQL and Redis (scripts/services.sh start)"
+scripts/services.sh start
+env_lines=$(scripts/services.sh env)
+eval "$env_lines"
+STATE=$METERD_SERVICES_DIR
+mkdir -p "$STATE/data"
+
+echo "==> swift build -c release --product meterd"
+swift build -c release --product meterd
+
+echo "==> exec .build/release/meterd (PostgreSQL $METERD_POSTGRES_URL, Redis $METERD_REDIS_URL)"
+exec .build/release/meterd \
+    --postgres "$METERD_POSTGRES_URL" \
+    --redis "$METERD_REDIS_URL" \
+    --data-dir "$STATE/data" \
+    "$@"
