@@ -1,0 +1,49 @@
+/// The assembled engine: one sharded ring, one consumer and aggregator per shard, and the
+/// limits they share. Producers come from `makeWorker`, one per receiving thread.
+///
+/// Thread use: any number of workers on their own threads; each consumer on one thread at a
+/// time (its shard's aggregation thread, or the flusher while aggregation is paused).
+public final class MeterEngine: Sendable {
+    public let configuration: EngineConfiguration
+    public let ring: ShardedRing
+    public let limiter: CardinalityLimiter
+    let hasher: ByteHasher
+    /// Consumers are not thread-safe; the threading rule above (one thread per consumer at a
+    /// time) is the caller's contract, which the type system cannot express here.
+    nonisolated(unsafe) let consumerList: [ShardConsumer]
+
+    /// - Parameter hasher: defaults to a randomly seeded hasher (series keys come from senders).
+    public init(configuration: EngineConfiguration, hasher: ByteHasher = .random()) {
+        precondition(configuration.validationErrors().isEmpty,
+                     "invalid engine configuration: \(configuration.validationErrors())")
+        self.configuration = configuration
+        self.hasher = hasher
+        ring = ShardedRing(shardCount: configuration.shardCount, bytesPerShard: configuration.bytesPerShard)
+        limiter = CardinalityLimiter(limits: configuration.aggregatorLimits, hasher: hasher)
+        consumerList = (0..<configuration.shardCount).map { [ring, limiter] shard in
+            let aggregator = ShardAggregator(limits: configuration.aggregatorLimits, hasher: hasher, limiter: limiter,
+                                             dedupWindowSeconds: configuration.dedupWindowSeconds,
+                                             dedupMaxEntries: configuration.dedupMaxEntries)
+            return ShardConsumer(shard: shard, ring: ring, aggregator: aggregator,
+                                 batchBytes: Swift.max(4 * configuration.batchBytes, 256 * 1024))
+        }
+    }
+
+    /// A producer for one receiving thread.
+    public func makeWorker(policy: RingFullPolicy) -> IngestWorker {
+        IngestWorker(parser: LineParser(limits: configuration.protocolLimits), ring: ring, hasher: hasher,
+                     policy: policy, batchBytes: configuration.batchBytes)
+    }
+
+    /// The consumer of `shard`. Only one thread may use a consumer at a time.
+    public func consumer(shard: Int) -> ShardConsumer { consumerList[shard] }
+
+    /// Drains every shard, then collects the flush deltas of every aggregator. For callers
+    /// that own all consumers (tests, tools, a single-threaded flusher).
+    public func drainAndCollectDeltas(now: Int64, into deltas: inout [RollupDelta]) {
+        for consumer in consumerList {
+            consumer.drainAll()
+            consumer.aggregator.collectDeltas(now: now, into: &deltas)
+        }
+    }
+}
