@@ -46,16 +46,15 @@ machine() {
     machine "$@"
 } | tee "$out"
 
-# Build first with plain `swift build`, which shows compiler errors (the plugin builds quietly),
-# then let `benchmark list` build the plugin's own tools, so every round below costs the same.
+# `benchmark list` builds the plugin's tools and the suites in release mode (compiler errors are
+# shown), so every round below costs the same.
 echo "=== build (release)" | tee -a "$out"
 start=$SECONDS
-if ! swift build -c release >>"$out" 2>&1; then
+if ! swift package --disable-sandbox benchmark list "$@" >>"$out" 2>&1; then
     grep -E 'error:' "$out" >&2 || true
     echo "build failed, see $out" >&2
     exit 1
 fi
-swift package --disable-sandbox benchmark list "$@" >>"$out" 2>&1 || { echo "benchmark list failed, see $out" >&2; exit 1; }
 echo "build: $((SECONDS - start)) s" | tee -a "$out"
 
 start=$SECONDS
