@@ -12,4 +12,8 @@ let benchmarks: @Sendable () -> Void = {
     registerRecordBatchBenchmarks()
     registerByteHasherBenchmarks()
     registerGrainBenchmarks()
+    registerLineParserBenchmarks()
+    registerShardedRingBenchmarks()
+    registerShardAggregatorBenchmarks()
+    registerPipelineBenchmarks()
 }

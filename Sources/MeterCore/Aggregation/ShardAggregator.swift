@@ -48,12 +48,9 @@ public final class ShardAggregator {
         }
         var fingerprint: Fingerprint128? = nil
         if let id = event.id {
-            var builder = Fingerprint128.Builder(hasher: hasher)
-            builder.add(event.tenant)
-            builder.add(event.metric)
-            builder.add(id)
-            fingerprint = builder.value
-            if dedup.contains(builder.value, now: event.receivedAt) { return .duplicate }
+            let key = DedupWindow.fingerprint(tenant: event.tenant, metric: event.metric, id: id, hasher: hasher)
+            if dedup.contains(key, now: event.receivedAt) { return .duplicate }
+            fingerprint = key
         }
 
         let position: Int
@@ -70,7 +67,8 @@ public final class ShardAggregator {
         case .set: outcome = applySet(event, at: position)
         }
         if outcome == .accepted, let fingerprint {
-            dedup.insert(fingerprint, now: event.receivedAt)
+            // Checked absent above, so this records it rather than reporting a duplicate.
+            _ = dedup.insert(fingerprint, now: event.receivedAt)
         }
         return outcome
     }
