@@ -21,10 +21,11 @@ public final class IngestWorker {
     public let parser: LineParser
     public let ring: ShardedRing
     public let policy: RingFullPolicy
-    public private(set) var counts = IngestCounts()
+    // One owner (see above): skip the runtime exclusivity checks on these hot class properties.
+    @exclusivity(unchecked) public private(set) var counts = IngestCounts()
 
     let hasher: ByteHasher
-    var parsed: ParsedLine
+    @exclusivity(unchecked) var parsed: ParsedLine
     let batches: [RecordBatch]
 
     /// - Parameters:

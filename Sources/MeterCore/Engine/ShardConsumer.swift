@@ -5,7 +5,8 @@ public final class ShardConsumer {
     public let shard: Int
     public let ring: ShardedRing
     public let aggregator: ShardAggregator
-    public private(set) var counts = AggregateCounts()
+    // One owner (see above): skip the runtime exclusivity checks.
+    @exclusivity(unchecked) public private(set) var counts = AggregateCounts()
     let batch: RecordBatch
 
     /// - Parameter batchBytes: bytes drained per step; must hold the largest record.

@@ -15,8 +15,9 @@ public final class RecordBatch {
     /// Whole records in the batch.
     @inlinable public var recordCount: Int { usedRecords }
 
-    @usableFromInline var usedBytes = 0
-    @usableFromInline var usedRecords = 0
+    // One owner at a time (see above): skip the runtime exclusivity checks on the hot counters.
+    @exclusivity(unchecked) @usableFromInline var usedBytes = 0
+    @exclusivity(unchecked) @usableFromInline var usedRecords = 0
 
     @usableFromInline let storage: UnsafeMutableRawPointer
 
