@@ -37,6 +37,14 @@ struct Bucket {
 
     @inline(__always)
     func contains(_ time: Int64) -> Bool { time >= start && time < end }
+
+    /// Counts one more counter event whose addition gave `sum`.
+    @inline(__always)
+    mutating func addCounted(sum newSum: QuantitySum) {
+        sum = newSum
+        events += 1
+        dirty = true
+    }
 }
 
 /// One series: its identity, its live buckets of every grain, and the gauge carry state.

@@ -118,30 +118,17 @@ public final class ShardAggregator {
 
     private func applyCounter(_ event: EventRecordView, at position: Int) -> AggregateOutcome {
         let value = QuantitySum(event.value)
-        let buckets = bucketPositions(series: position, time: event.timestamp)
-        // The month sum is not always the largest (late buckets), so check all before changing any.
-        if !canAdd(value, series: position, bucket: buckets.hour)
-            || !canAdd(value, series: position, bucket: buckets.day)
-            || !canAdd(value, series: position, bucket: buckets.month) {
-            return .refused(.quantityOverflow)
-        }
-        addCounter(value, series: position, bucket: buckets.hour)
-        addCounter(value, series: position, bucket: buckets.day)
-        addCounter(value, series: position, bucket: buckets.month)
+        let positions = bucketPositions(series: position, time: event.timestamp)
+        // All three sums are checked before any changes: the month sum is not always the
+        // largest (late buckets).
+        var hour = series[position].buckets[positions.hour].sum
+        var day = series[position].buckets[positions.day].sum
+        var month = series[position].buckets[positions.month].sum
+        guard hour.add(value), day.add(value), month.add(value) else { return .refused(.quantityOverflow) }
+        series[position].buckets[positions.hour].addCounted(sum: hour)
+        series[position].buckets[positions.day].addCounted(sum: day)
+        series[position].buckets[positions.month].addCounted(sum: month)
         return .accepted
-    }
-
-    @inline(__always)
-    private func canAdd(_ value: QuantitySum, series position: Int, bucket: Int) -> Bool {
-        var probe = series[position].buckets[bucket].sum
-        return probe.add(value)
-    }
-
-    @inline(__always)
-    private func addCounter(_ value: QuantitySum, series position: Int, bucket: Int) {
-        series[position].buckets[bucket].sum.add(value)
-        series[position].buckets[bucket].events += 1
-        series[position].buckets[bucket].dirty = true
     }
 
     private func applyGauge(_ event: EventRecordView, at position: Int) -> AggregateOutcome {

@@ -6,7 +6,7 @@
 /// A batch has one owner at a time; it is not shared between threads.
 public final class RecordBatch {
     /// Bytes in the length prefix of every record.
-    public static let prefixBytes = 4
+    @inlinable public static var prefixBytes: Int { 4 }
 
     /// Total bytes the batch can hold.
     public let capacity: Int

@@ -1,7 +1,7 @@
 /// Decoding of a canonical series key (see `EventRecord`) back into its parts.
 /// Used off the hot path: flush deltas, queries, tests.
 public enum SeriesKey {
-    @usableFromInline static let headerBytes = 8
+    @inlinable static var headerBytes: Int { 8 }
 
     /// Calls `body` with each (key, value) dimension of an encoded dimensions region.
     /// Stops quietly at a truncated entry, so it never reads outside `dimensions`.

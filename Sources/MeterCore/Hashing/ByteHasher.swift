@@ -15,7 +15,7 @@ public struct ByteHasher: Sendable, Hashable {
         return ByteHasher(seed: generator.next())
     }
 
-    @usableFromInline static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+    @inlinable static var multiplier: UInt64 { 0x9E37_79B9_7F4A_7C15 }
 
     /// Hashes `bytes`, continuing from `state` (start with `seed`).
     @inlinable

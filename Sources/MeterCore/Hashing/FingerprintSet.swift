@@ -4,8 +4,8 @@
 /// doublings. Growing allocates; inserting a member already present never does.
 public struct FingerprintSet: Sendable {
     /// The value that marks an empty slot; a fingerprint equal to it is stored as `emptyStandIn`.
-    @usableFromInline static let empty = Fingerprint128(high: 0, low: 0)
-    @usableFromInline static let emptyStandIn = Fingerprint128(high: 0, low: 1)
+    @inlinable static var empty: Fingerprint128 { Fingerprint128(high: 0, low: 0) }
+    @inlinable static var emptyStandIn: Fingerprint128 { Fingerprint128(high: 0, low: 1) }
 
     @usableFromInline var slots: [Fingerprint128]
     public private(set) var count = 0

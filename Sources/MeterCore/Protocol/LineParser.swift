@@ -96,7 +96,7 @@ public struct LineParser: Sendable {
         while index < count {
             let byte = line[index]
             if byte == LineParser.colon { break }
-            if !LineParser.isNameByte(byte) { nameIsClean = false }
+            nameIsClean = nameIsClean && LineParser.isNameByte(byte)
             index += 1
         }
         if index == count || index == 0 { return .missingName }
@@ -133,14 +133,18 @@ public struct LineParser: Sendable {
         var sawTimestamp = false
         while index < count {
             let fieldStart = index + 1
+            if fieldStart < count && line[fieldStart] == UInt8(ascii: "#") {
+                // The tag section is most of a line: parse it in the same pass that finds its end.
+                switch parseTags(line, from: fieldStart + 1, sawTenant: &sawTenant, into: &parsed) {
+                case .success(let end): index = end
+                case .failure(let refusal): return refusal.reason
+                }
+                continue
+            }
             var fieldEnd = fieldStart
             while fieldEnd < count && line[fieldEnd] != LineParser.bar { fieldEnd += 1 }
             if fieldEnd == fieldStart { return .unknownField }
             switch line[fieldStart] {
-            case UInt8(ascii: "#"):
-                if let refusal = parseTags(line, fieldStart + 1 ..< fieldEnd, sawTenant: &sawTenant, into: &parsed) {
-                    return refusal
-                }
             case UInt8(ascii: "T"):
                 if sawTimestamp { return .badTimestamp }
                 sawTimestamp = true
@@ -183,52 +187,76 @@ public struct LineParser: Sendable {
 
     // MARK: - Tags
 
-    /// Parses one `#` section (`range` excludes the `#`), merging into `parsed`.
+    /// A refusal as an error, so tag parsing can return a position or a reason.
+    @usableFromInline
+    struct Refusal: Error {
+        @usableFromInline let reason: RefusalReason
+        @inlinable init(_ reason: RefusalReason) { self.reason = reason }
+    }
+
+    /// Parses one `#` section starting at `start` (after the `#`) up to the next `|` or the end
+    /// of the line, merging into `parsed`; returns the index of that `|` (or the line's end).
+    ///
+    /// Each byte is read once: the scan that finds a tag's `:` and `,` also accumulates, without
+    /// branches, whether the key and the value stay within their allowed byte classes.
     @inlinable
-    func parseTags(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, sawTenant: inout Bool,
-                   into parsed: inout ParsedLine) -> RefusalReason? {
-        var tagStart = range.lowerBound
-        let sectionEnd = range.upperBound
+    func parseTags(_ line: UnsafeRawBufferPointer, from start: Int, sawTenant: inout Bool,
+                   into parsed: inout ParsedLine) -> Result<Int, Refusal> {
+        let count = line.count
+        var tagStart = start
         while true {
-            var tagEnd = tagStart
-            var colon = -1
-            while tagEnd < sectionEnd {
-                let byte = line[tagEnd]
-                if byte == LineParser.comma { break }
-                if byte == LineParser.colon && colon < 0 { colon = tagEnd }
-                tagEnd += 1
+            // Key: up to ':' (or a ',' / '|' / end, which make the tag malformed).
+            var index = tagStart
+            var keyIsTagKey = true
+            while index < count {
+                let byte = line[index]
+                if byte == LineParser.colon || byte == LineParser.comma || byte == LineParser.bar { break }
+                keyIsTagKey = keyIsTagKey && LineParser.isTagKeyByte(byte)
+                index += 1
             }
             // Empty tag, no ':' or empty key.
-            if colon <= tagStart { return .badTag }
-            let key = tagStart ..< colon
-            let value = colon + 1 ..< tagEnd
+            if index == tagStart || index == count || line[index] != LineParser.colon { return .failure(Refusal(.badTag)) }
+            let key = tagStart ..< index
+            // Value: up to ',' or '|' or the end; values may contain ':'.
+            index += 1
+            let valueStart = index
+            var valueIsName = true
+            var valueHasControl = false
+            while index < count {
+                let byte = line[index]
+                if byte == LineParser.comma || byte == LineParser.bar { break }
+                valueIsName = valueIsName && LineParser.isNameByte(byte)
+                valueHasControl = valueHasControl || LineParser.isControlByte(byte)
+                index += 1
+            }
+            let value = valueStart ..< index
             if LineParser.equals(line, key, tenantKey) {
-                if value.isEmpty || value.count > limits.maxTenantBytes { return .badTenant }
-                for position in value where !LineParser.isNameByte(line[position]) { return .badTenant }
-                if sawTenant { return .duplicateTag }
+                if value.isEmpty || value.count > limits.maxTenantBytes || !valueIsName { return .failure(Refusal(.badTenant)) }
+                if sawTenant { return .failure(Refusal(.duplicateTag)) }
                 sawTenant = true
                 parsed.tenant = value
             } else if LineParser.equals(line, key, idKey) {
-                if value.isEmpty || value.count > limits.maxIDBytes { return .badIdempotencyKey }
-                if LineParser.containsControlByte(line, value) { return .badIdempotencyKey }
-                if parsed.id != nil { return .duplicateTag }
+                if value.isEmpty || value.count > limits.maxIDBytes || valueHasControl {
+                    return .failure(Refusal(.badIdempotencyKey))
+                }
+                if parsed.id != nil { return .failure(Refusal(.duplicateTag)) }
                 parsed.id = value
             } else {
-                if key.count > limits.maxTagBytes { return .tagTooLong }
-                for position in key where !LineParser.isTagKeyByte(line[position]) { return .badTag }
-                if value.isEmpty { return .badTag }
-                if value.count > limits.maxTagBytes { return .tagTooLong }
-                if LineParser.containsControlByte(line, value) { return .badTag }
+                if key.count > limits.maxTagBytes { return .failure(Refusal(.tagTooLong)) }
+                if !keyIsTagKey { return .failure(Refusal(.badTag)) }
+                if value.isEmpty { return .failure(Refusal(.badTag)) }
+                if value.count > limits.maxTagBytes { return .failure(Refusal(.tagTooLong)) }
+                if valueHasControl { return .failure(Refusal(.badTag)) }
                 for dimension in parsed.dimensions where LineParser.equals(line, dimension.key, key) {
-                    return .duplicateTag
+                    return .failure(Refusal(.duplicateTag))
                 }
                 // Checked before appending, so the reserved capacity is never exceeded.
-                if parsed.dimensions.count >= limits.maxDimensions { return .tooManyTags }
+                if parsed.dimensions.count >= limits.maxDimensions { return .failure(Refusal(.tooManyTags)) }
                 parsed.dimensions.append(ParsedLine.Dimension(key: key, value: value))
             }
-            if tagEnd == sectionEnd { return nil }
+            if index == count || line[index] == LineParser.bar { return .success(index) }
             // Skip the ','; a trailing comma leaves an empty tag, refused above.
-            tagStart = tagEnd + 1
+            tagStart = index + 1
         }
     }
 
@@ -259,31 +287,46 @@ public struct LineParser: Sendable {
 
     // MARK: - Bytes
 
-    @usableFromInline static let colon = UInt8(ascii: ":")
-    @usableFromInline static let bar = UInt8(ascii: "|")
-    @usableFromInline static let comma = UInt8(ascii: ",")
-    @usableFromInline static let maxTimestampDigits = 18
+    @inlinable static var colon: UInt8 { UInt8(ascii: ":") }
+    @inlinable static var bar: UInt8 { UInt8(ascii: "|") }
+    @inlinable static var comma: UInt8 { UInt8(ascii: ",") }
+    @inlinable static var maxTimestampDigits: Int { 18 }
+
+    /// Byte classes as 128-bit masks (two words: bytes 0-63 and 64-127), so a class test is a
+    /// shift and a mask with no branches; bytes >= 128 are in no class.
+    @inlinable static var nameMaskLow: UInt64 { (1 << 45) | (1 << 46) | (0x3FF << 48) }          // - . 0-9
+    @inlinable static var nameMaskHigh: UInt64 { (0x3FF_FFFF << 1) | (1 << 31) | (0x3FF_FFFF << 33) }  // A-Z _ a-z
+    @inlinable static var slashBit: UInt64 { 1 << 47 }                                           // /
+
+    @inlinable @inline(__always)
+    static func classBit(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
+        let word = byte & 64 == 0 ? low : high
+        return byte < 128 && (word >> UInt64(byte & 63)) & 1 == 1
+    }
 
     /// `[A-Za-z0-9_.-]`: metric names and tenant ids.
-    @inlinable
+    @inlinable @inline(__always)
     static func isNameByte(_ byte: UInt8) -> Bool {
-        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "0") < 10
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        classBit(byte, low: nameMaskLow, high: nameMaskHigh)
     }
 
     /// `[A-Za-z0-9_.-/]`: dimension keys.
-    @inlinable
+    @inlinable @inline(__always)
     static func isTagKeyByte(_ byte: UInt8) -> Bool {
-        isNameByte(byte) || byte == UInt8(ascii: "/")
+        classBit(byte, low: nameMaskLow | slashBit, high: nameMaskHigh)
+    }
+
+    /// Control bytes: below 0x20, and DEL.
+    @inlinable @inline(__always)
+    static func isControlByte(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x7F
     }
 
     @inlinable
     static func containsControlByte(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        for position in range {
-            let byte = line[position]
-            if byte < 0x20 || byte == 0x7F { return true }
-        }
-        return false
+        var found = false
+        for position in range { found = found || isControlByte(line[position]) }
+        return found
     }
 
     /// Whether `line[range]` equals `bytes`.

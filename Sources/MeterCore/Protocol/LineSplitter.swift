@@ -29,8 +29,8 @@ public enum LineSplitter {
 /// Byte searches shared by the line splitter and the stream framer.
 @usableFromInline
 enum ByteScan {
-    @usableFromInline static let newline = UInt8(ascii: "\n")
-    @usableFromInline static let carriageReturn = UInt8(ascii: "\r")
+    @inlinable static var newline: UInt8 { UInt8(ascii: "\n") }
+    @inlinable static var carriageReturn: UInt8 { UInt8(ascii: "\r") }
 
     /// The index of the first `byte` in `buffer` at or after `start`, or nil.
     ///

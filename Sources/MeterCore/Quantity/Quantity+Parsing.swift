@@ -15,54 +15,56 @@ extension Quantity {
     /// Never traps and never reads outside `bytes`.
     @inlinable
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Quantity, QuantityParseError> {
-        var index = 0
         let count = bytes.count
+        var index = 0
         var negative = false
         if count > 0 && bytes[0] == UInt8(ascii: "-") {
             negative = true
             index = 1
         }
-        // Accumulate as a negative number so Int64.min is representable.
-        var accumulated: Int64 = 0
-        var digits = 0
+        // Digits accumulate unchecked while the magnitude stays below `accumulateLimit`; past it
+        // the value cannot fit anyway and is remembered as out of range (after the whole text has
+        // been checked for being well formed).
+        let accumulateLimit: UInt64 = (UInt64.max - 9) / 10
+        var magnitude: UInt64 = 0
+        var sawDigit = false
         var fractionDigits = 0
         var seenDot = false
-        var overflow = false
+        var tooLarge = false
         while index < count {
             let byte = bytes[index]
             index += 1
-            if byte == UInt8(ascii: ".") {
-                if seenDot { return .failure(.malformed) }
-                seenDot = true
-                continue
-            }
             let digit = byte &- UInt8(ascii: "0")
-            if digit > 9 { return .failure(.malformed) }
-            digits += 1
+            if digit > 9 {
+                if byte == UInt8(ascii: ".") && !seenDot {
+                    seenDot = true
+                    continue
+                }
+                return .failure(.malformed)
+            }
+            sawDigit = true
             if seenDot {
                 if fractionDigits == Quantity.scale {
+                    // Beyond the scale only zeros are exact.
                     if digit != 0 { return .failure(.tooPrecise) }
                     continue
                 }
                 fractionDigits += 1
             }
-            if overflow { continue }
-            let (shifted, o1) = accumulated.multipliedReportingOverflow(by: 10)
-            let (next, o2) = shifted.subtractingReportingOverflow(Int64(digit))
-            if o1 || o2 { overflow = true } else { accumulated = next }
+            if magnitude > accumulateLimit { tooLarge = true } else { magnitude = magnitude &* 10 &+ UInt64(digit) }
         }
-        if digits == 0 { return .failure(.malformed) }
+        if !sawDigit { return .failure(.malformed) }
+        if tooLarge { return .failure(.outOfRange) }
+        var scaleFactor: UInt64 = 1
+        for _ in fractionDigits ..< Quantity.scale { scaleFactor &*= 10 }
+        let (units, overflow) = magnitude.multipliedReportingOverflow(by: scaleFactor)
         if overflow { return .failure(.outOfRange) }
-        var remainingScale = Quantity.scale - fractionDigits
-        while remainingScale > 0 {
-            let (shifted, o) = accumulated.multipliedReportingOverflow(by: 10)
-            if o { return .failure(.outOfRange) }
-            accumulated = shifted
-            remainingScale -= 1
+        if negative {
+            if units > UInt64(Int64.max) + 1 { return .failure(.outOfRange) }
+            return .success(Quantity(units: Int64(truncatingIfNeeded: 0 &- units)))
         }
-        if negative { return .success(Quantity(units: accumulated)) }
-        if accumulated == .min { return .failure(.outOfRange) }
-        return .success(Quantity(units: -accumulated))
+        if units > UInt64(Int64.max) { return .failure(.outOfRange) }
+        return .success(Quantity(units: Int64(units)))
     }
 
     /// Parses a decimal from text; a convenience for configuration and tests.

@@ -6,13 +6,13 @@
 /// single flush interval cannot overflow.
 public struct Quantity: Sendable, Hashable, Comparable {
     /// Fractional decimal digits carried exactly.
-    public static let scale = 6
+    @inlinable public static var scale: Int { 6 }
     /// Units in one whole: 10^scale.
-    public static let unitsPerWhole: Int64 = 1_000_000
+    @inlinable public static var unitsPerWhole: Int64 { 1_000_000 }
 
-    public static let zero = Quantity(units: 0)
-    public static let max = Quantity(units: .max)
-    public static let min = Quantity(units: .min)
+    @inlinable public static var zero: Quantity { Quantity(units: 0) }
+    @inlinable public static var max: Quantity { Quantity(units: .max) }
+    @inlinable public static var min: Quantity { Quantity(units: .min) }
 
     /// The value times 10^scale.
     public var units: Int64
@@ -38,7 +38,7 @@ public struct Quantity: Sendable, Hashable, Comparable {
 /// 2^127 micro-units is about 1.7e32 wholes: no realistic flush interval can overflow it,
 /// and additions still check so an overflow is reported, never wrapped.
 public struct QuantitySum: Sendable, Hashable, Comparable {
-    public static let zero = QuantitySum(units: 0)
+    @inlinable public static var zero: QuantitySum { QuantitySum(units: 0) }
 
     /// The value times 10^`Quantity.scale`.
     public var units: Int128
