@@ -45,5 +45,12 @@ let package = Package(
     targets: [
         // MeterCore building blocks: quantities, event records, record batches, hashing, grains.
         benchmarkSuite("CoreBenchmarks"),
+        // Not a benchmark: prints heap bytes per live series (docs/benchmarks.md).
+        .executableTarget(
+            name: "SeriesMemory",
+            dependencies: [.product(name: "MeterCore", package: "meterd")],
+            path: "Tools/SeriesMemory",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

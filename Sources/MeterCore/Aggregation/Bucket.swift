@@ -1,38 +1,25 @@
 /// One series' aggregate for one bucket of one grain, plus what of it has been flushed.
 ///
-/// Additive fields (events, sum, integral, members) are kept in full since the bucket was
-/// created in memory; `flushed*` record how much of them the last flush already emitted, so a
-/// delta is `current - flushed`. Gauge min, max and latest are emitted as absolute values for
-/// the bucket: merging them again is harmless.
+/// Additive fields (events, total) are kept in full since the bucket was created in memory;
+/// `flushed*` record how much of them the last flush already emitted, so a delta is
+/// `current - flushed`. What only gauges or only sets need lives in `GaugeStats` and
+/// `SetMembers`, in arrays beside the buckets, so a counter bucket stays at 80 bytes.
 struct Bucket {
-    let grain: Grain
+    /// Counters: the sum of values. Gauges: value x seconds (units of 10^-6 x second), the
+    /// time-weighted integral.
+    var total = QuantitySum.zero
+    var flushedTotal = QuantitySum.zero
     let start: Int64
     let end: Int64
-
     var events: Int64 = 0
-    /// Counters: the sum of values.
-    var sum = QuantitySum.zero
-    /// Gauges: value x seconds (units of 10^-6 x second), the time-weighted integral.
-    var integral = QuantitySum.zero
-    /// Gauges: extremes and the value with the latest event time.
-    var minimum = Int64.max
-    var maximum = Int64.min
-    var latest: Int64 = 0
-    var latestTime = Int64.min
-    /// Sets: every distinct member seen in this bucket, and those added since the last flush.
-    var members: FingerprintSet?
-    var newMembers: [Fingerprint128] = []
-
     var flushedEvents: Int64 = 0
-    var flushedSum = QuantitySum.zero
-    var flushedIntegral = QuantitySum.zero
+    let grain: Grain
     var dirty = false
 
-    init(grain: Grain, start: Int64, type: MetricType) {
+    init(grain: Grain, start: Int64) {
         self.grain = grain
         self.start = start
         self.end = grain.bucketEnd(startingAt: start)
-        if type == .set { members = FingerprintSet() }
     }
 
     @inline(__always)
@@ -41,10 +28,35 @@ struct Bucket {
     /// Counts one more counter event whose addition gave `sum`.
     @inline(__always)
     mutating func addCounted(sum newSum: QuantitySum) {
-        sum = newSum
+        total = newSum
         events += 1
         dirty = true
     }
+}
+
+/// A gauge bucket's extremes and the value with the latest event time, emitted as absolute
+/// values (merging them again is harmless).
+struct GaugeStats {
+    var minimum = Int64.max
+    var maximum = Int64.min
+    var latest: Int64 = 0
+    var latestTime = Int64.min
+
+    mutating func record(_ value: Int64, at time: Int64) {
+        minimum = Swift.min(minimum, value)
+        maximum = Swift.max(maximum, value)
+        if time >= latestTime {
+            latestTime = time
+            latest = value
+        }
+    }
+}
+
+/// A set bucket's distinct members, and those added since the last flush.
+struct SetMembers {
+    // Most set buckets hold few members: start small, the table doubles as needed.
+    var members = FingerprintSet(minimumCapacity: 4)
+    var added: [Fingerprint128] = []
 }
 
 /// One series: its identity, its live buckets of every grain, and the gauge carry state.
@@ -55,6 +67,10 @@ struct Series {
     let type: MetricType
     /// Live buckets of all grains; a few per grain at most (the current one, and late ones).
     var buckets: [Bucket] = []
+    /// Gauges only: index-aligned with `buckets`. Empty for other types.
+    var gauges: [GaugeStats] = []
+    /// Sets only: index-aligned with `buckets`. Empty for other types.
+    var sets: [SetMembers] = []
     /// Arrival time of the latest event, for idle eviction.
     var lastArrival: Int64
     /// Gauges: the latest in-order sample, carried forward into the integral until the next
@@ -69,7 +85,8 @@ struct Series {
         self.hash = hash
         self.type = type
         self.lastArrival = arrival
-        buckets.reserveCapacity(4)
+        // Hour, day and month: the steady state of a series that gets no late events.
+        buckets.reserveCapacity(3)
     }
 
     /// The tenant bytes and encoded dimensions region of `key`, for the cardinality limiter.

@@ -43,29 +43,29 @@ extension ShardAggregator {
         let type = series[position].type
         for bucket in series[position].buckets.indices where series[position].buckets[bucket].dirty {
             let current = series[position].buckets[bucket]
-            var sumDelta = current.sum
-            sumDelta.units -= current.flushedSum.units
-            var integralDelta = current.integral
-            integralDelta.units -= current.flushedIntegral.units
-            let hasSample = type == .gauge && current.latestTime != .min
+            var totalDelta = current.total
+            totalDelta.units -= current.flushedTotal.units
+            var gauge: GaugeStats? = nil
+            if type == .gauge && series[position].gauges[bucket].latestTime != .min {
+                gauge = series[position].gauges[bucket]
+            }
             deltas.append(RollupDelta(
                 seriesKey: series[position].key,
                 type: type,
                 grain: current.grain,
                 bucketStart: current.start,
                 events: current.events - current.flushedEvents,
-                sum: sumDelta,
-                integral: integralDelta,
-                minimum: hasSample ? Quantity(units: current.minimum) : nil,
-                maximum: hasSample ? Quantity(units: current.maximum) : nil,
-                latest: hasSample ? Quantity(units: current.latest) : nil,
-                latestTime: hasSample ? current.latestTime : 0,
-                newMembers: current.newMembers))
+                sum: type == .counter ? totalDelta : .zero,
+                integral: type == .gauge ? totalDelta : .zero,
+                minimum: gauge.map { Quantity(units: $0.minimum) },
+                maximum: gauge.map { Quantity(units: $0.maximum) },
+                latest: gauge.map { Quantity(units: $0.latest) },
+                latestTime: gauge?.latestTime ?? 0,
+                newMembers: type == .set ? series[position].sets[bucket].added : []))
             series[position].buckets[bucket].flushedEvents = current.events
-            series[position].buckets[bucket].flushedSum = current.sum
-            series[position].buckets[bucket].flushedIntegral = current.integral
-            series[position].buckets[bucket].newMembers.removeAll(keepingCapacity: true)
+            series[position].buckets[bucket].flushedTotal = current.total
             series[position].buckets[bucket].dirty = false
+            if type == .set { series[position].sets[bucket].added.removeAll(keepingCapacity: true) }
         }
     }
 
@@ -73,8 +73,14 @@ extension ShardAggregator {
         let keepAfterEnd = series[position].type == .set
             ? limits.maxLatenessSeconds &+ ShardAggregator.retirementMarginSeconds
             : ShardAggregator.bucketRetireGraceSeconds
-        series[position].buckets.removeAll { bucket in
-            !bucket.dirty && bucket.end &+ keepAfterEnd <= now
+        // Backwards, so removing one does not move those still to be examined; the per-type
+        // arrays are index-aligned with `buckets` and lose the same entries.
+        for bucket in series[position].buckets.indices.reversed() {
+            let candidate = series[position].buckets[bucket]
+            guard !candidate.dirty && candidate.end &+ keepAfterEnd <= now else { continue }
+            series[position].buckets.remove(at: bucket)
+            if !series[position].gauges.isEmpty { series[position].gauges.remove(at: bucket) }
+            if !series[position].sets.isEmpty { series[position].sets.remove(at: bucket) }
         }
     }
 

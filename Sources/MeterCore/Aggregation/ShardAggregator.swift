@@ -103,8 +103,12 @@ public final class ShardAggregator {
                 return candidate
             }
         }
-        let bucket = Bucket(grain: grain, start: grain.bucketStart(containing: time), type: series[position].type)
-        series[position].buckets.append(bucket)
+        series[position].buckets.append(Bucket(grain: grain, start: grain.bucketStart(containing: time)))
+        switch series[position].type {
+        case .counter: break
+        case .gauge: series[position].gauges.append(GaugeStats())
+        case .set: series[position].sets.append(SetMembers())
+        }
         return series[position].buckets.count - 1
     }
 
@@ -121,9 +125,9 @@ public final class ShardAggregator {
         let positions = bucketPositions(series: position, time: event.timestamp)
         // All three sums are checked before any changes: the month sum is not always the
         // largest (late buckets).
-        var hour = series[position].buckets[positions.hour].sum
-        var day = series[position].buckets[positions.day].sum
-        var month = series[position].buckets[positions.month].sum
+        var hour = series[position].buckets[positions.hour].total
+        var day = series[position].buckets[positions.day].total
+        var month = series[position].buckets[positions.month].total
         guard hour.add(value), day.add(value), month.add(value) else { return .refused(.quantityOverflow) }
         series[position].buckets[positions.hour].addCounted(sum: hour)
         series[position].buckets[positions.day].addCounted(sum: day)
@@ -148,12 +152,7 @@ public final class ShardAggregator {
         for grain in Grain.finestFirst {
             let bucket = bucketPosition(series: position, grain: grain, time: time)
             series[position].buckets[bucket].events += 1
-            series[position].buckets[bucket].minimum = Swift.min(series[position].buckets[bucket].minimum, value)
-            series[position].buckets[bucket].maximum = Swift.max(series[position].buckets[bucket].maximum, value)
-            if time >= series[position].buckets[bucket].latestTime {
-                series[position].buckets[bucket].latestTime = time
-                series[position].buckets[bucket].latest = value
-            }
+            series[position].gauges[bucket].record(value, at: time)
             series[position].buckets[bucket].dirty = true
         }
         return .accepted
@@ -167,7 +166,7 @@ public final class ShardAggregator {
                 let bucket = bucketPosition(series: position, grain: grain, time: time)
                 let segmentEnd = Swift.min(series[position].buckets[bucket].end, to)
                 // |value| < 2^63 and a segment is at most one month: the product fits in 128 bits.
-                series[position].buckets[bucket].integral.add(QuantitySum(units: Int128(value) * Int128(segmentEnd - time)))
+                series[position].buckets[bucket].total.add(QuantitySum(units: Int128(value) * Int128(segmentEnd - time)))
                 series[position].buckets[bucket].dirty = true
                 time = segmentEnd
             }
@@ -192,9 +191,7 @@ public final class ShardAggregator {
 
     @inline(__always)
     private func hasRoom(for member: Fingerprint128, series position: Int, bucket: Int) -> Bool {
-        guard let members = series[position].buckets[bucket].members else {
-            preconditionFailure("set bucket without a member table")
-        }
+        let members = series[position].sets[bucket].members
         return members.count < limits.maxSetMembersPerBucket || members.contains(member)
     }
 
@@ -202,8 +199,8 @@ public final class ShardAggregator {
     private func addMember(_ member: Fingerprint128, series position: Int, bucket: Int) {
         series[position].buckets[bucket].events += 1
         series[position].buckets[bucket].dirty = true
-        if series[position].buckets[bucket].members!.insert(member) {
-            series[position].buckets[bucket].newMembers.append(member)
+        if series[position].sets[bucket].members.insert(member) {
+            series[position].sets[bucket].added.append(member)
         }
     }
 }

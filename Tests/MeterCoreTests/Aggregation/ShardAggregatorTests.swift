@@ -194,11 +194,11 @@ import Testing
         let aggregator = Self.aggregator()
         #expect(Self.feed(aggregator, [counter(value: 1)]) == [.accepted])
         for bucket in aggregator.series[0].buckets.indices where aggregator.series[0].buckets[bucket].grain == .month {
-            aggregator.series[0].buckets[bucket].sum = QuantitySum(units: .max - 5)
+            aggregator.series[0].buckets[bucket].total = QuantitySum(units: .max - 5)
         }
         #expect(Self.feed(aggregator, [counter(value: 10)]) == [.refused(.quantityOverflow)])
         let hour = aggregator.series[0].buckets.first { $0.grain == .hour }
-        #expect(hour?.sum == QuantitySum(units: 1))
+        #expect(hour?.total == QuantitySum(units: 1))
         #expect(hour?.events == 1)
     }
 }
