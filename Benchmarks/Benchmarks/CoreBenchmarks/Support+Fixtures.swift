@@ -38,18 +38,8 @@ final class ByteSlots {
     var all: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count * stride) }
 }
 
-/// A deterministic random source (SplitMix64): fixtures are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Fixtures are the same on every run.
+typealias SeededGenerator = SplitMix64
 
 /// A realistic accepted line, built by hand the way the parser will fill a `ParsedLine`:
 /// ranges into the bytes it arrived in, dimensions sorted by key, tenant and id split out.
