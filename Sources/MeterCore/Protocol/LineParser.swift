@@ -53,11 +53,24 @@ public struct LineParser: Sendable {
     @usableFromInline let tenantKey: [UInt8]
     /// `limits.idTagKey` as bytes.
     @usableFromInline let idKey: [UInt8]
+    /// The first (up to) eight bytes of `tenantKey` as a little-endian word, so a key of up to
+    /// eight bytes is compared with one word comparison.
+    @usableFromInline let tenantKeyWord: UInt64
+    /// The first (up to) eight bytes of `idKey` as a little-endian word.
+    @usableFromInline let idKeyWord: UInt64
 
     public init(limits: ProtocolLimits) {
         self.limits = limits
         tenantKey = Array(limits.tenantTagKey.utf8)
         idKey = Array(limits.idTagKey.utf8)
+        tenantKeyWord = LineParser.prefixWord(tenantKey)
+        idKeyWord = LineParser.prefixWord(idKey)
+    }
+
+    static func prefixWord(_ bytes: [UInt8]) -> UInt64 {
+        var word: UInt64 = 0
+        for (offset, byte) in bytes.prefix(8).enumerated() { word |= UInt64(byte) << UInt64(offset * 8) }
+        return word
     }
 
     /// A `ParsedLine` with room for `limits.maxDimensions` dimensions: pass it to every
@@ -78,8 +91,7 @@ public struct LineParser: Sendable {
     /// dimensions never allocates.
     @inlinable
     public func parse(_ line: UnsafeRawBufferPointer, now: Int64, into parsed: inout ParsedLine) -> RefusalReason? {
-        let count = line.count
-        if count > limits.maxLineBytes { return .lineTooLong }
+        if line.count > limits.maxLineBytes { return .lineTooLong }
 
         parsed.metric = 0 ..< 0
         parsed.type = .counter
@@ -88,37 +100,41 @@ public struct LineParser: Sendable {
         parsed.tenant = 0 ..< 0
         parsed.id = nil
         parsed.timestamp = now
-        parsed.dimensions.removeAll(keepingCapacity: true)
+        // Dimensions overwrite the previous line's in place (no `removeAll`, which costs a
+        // `replaceSubrange` per line); whatever is left past this line's count is dropped below,
+        // on acceptance and refusal alike, so no stale range survives.
+        var dimensionCount = 0
+        let refusal = parseLine(line, now: now, into: &parsed, dimensionCount: &dimensionCount)
+        while parsed.dimensions.count > dimensionCount { parsed.dimensions.removeLast() }
+        if refusal == nil { LineParser.sortDimensions(&parsed.dimensions, in: line) }
+        return refusal
+    }
+
+    /// `parse` after the length check and the reset of `parsed`: the first
+    /// `dimensionCount` dimensions of `parsed` are this line's.
+    @inlinable @inline(__always)
+    func parseLine(_ line: UnsafeRawBufferPointer, now: Int64, into parsed: inout ParsedLine,
+                   dimensionCount: inout Int) -> RefusalReason? {
+        let count = line.count
 
         // Name: everything before the first ':'.
-        var index = 0
-        var nameIsClean = true
-        while index < count {
-            let byte = line[index]
-            if byte == LineParser.colon { break }
-            nameIsClean = nameIsClean && LineParser.isNameByte(byte)
-            index += 1
-        }
-        if index == count || index == 0 { return .missingName }
-        if index > limits.maxNameBytes { return .nameTooLong }
+        let (nameEnd, nameIsClean, _) = WordScan.scan(line, from: 0, to: .colon, checking: .name)
+        if nameEnd == count || nameEnd == 0 { return .missingName }
+        if nameEnd > limits.maxNameBytes { return .nameTooLong }
         if !nameIsClean { return .badName }
-        parsed.metric = 0 ..< index
+        parsed.metric = 0 ..< nameEnd
 
         // Value: up to the next '|'.
-        let valueStart = index + 1
-        index = valueStart
-        while index < count && line[index] != LineParser.bar { index += 1 }
-        let valueEnd = index
+        let valueStart = nameEnd + 1
+        let valueEnd = WordScan.scan(line, from: valueStart, to: .bar, checking: .any).end
         if valueEnd == valueStart { return .missingValue }
         if valueEnd == count { return .missingType }
 
-        // Type: up to the next '|' or the end.
+        // Type: up to the next '|' or the end; only a single byte can be a supported type.
         let typeStart = valueEnd + 1
-        index = typeStart
-        while index < count && line[index] != LineParser.bar { index += 1 }
-        let typeEnd = index
-        if typeEnd == typeStart { return .missingType }
-        if typeEnd - typeStart != 1 { return .unsupportedType }
+        if typeStart == count || line[typeStart] == LineParser.bar { return .missingType }
+        var index = typeStart + 1
+        if index < count && line[index] != LineParser.bar { return .unsupportedType }
         switch line[typeStart] {
         case UInt8(ascii: "c"): parsed.type = .counter
         case UInt8(ascii: "g"): parsed.type = .gauge
@@ -135,14 +151,14 @@ public struct LineParser: Sendable {
             let fieldStart = index + 1
             if fieldStart < count && line[fieldStart] == UInt8(ascii: "#") {
                 // The tag section is most of a line: parse it in the same pass that finds its end.
-                switch parseTags(line, from: fieldStart + 1, sawTenant: &sawTenant, into: &parsed) {
-                case .success(let end): index = end
-                case .failure(let refusal): return refusal.reason
+                index = fieldStart + 1
+                if let refusal = parseTags(line, at: &index, sawTenant: &sawTenant, into: &parsed,
+                                           dimensionCount: &dimensionCount) {
+                    return refusal
                 }
                 continue
             }
-            var fieldEnd = fieldStart
-            while fieldEnd < count && line[fieldEnd] != LineParser.bar { fieldEnd += 1 }
+            let fieldEnd = WordScan.scan(line, from: fieldStart, to: .bar, checking: .any).end
             if fieldEnd == fieldStart { return .unknownField }
             switch line[fieldStart] {
             case UInt8(ascii: "T"):
@@ -159,8 +175,6 @@ public struct LineParser: Sendable {
             index = fieldEnd
         }
         if !sawTenant { return .missingTenant }
-
-        LineParser.sortDimensions(&parsed.dimensions, in: line)
         return nil
     }
 
@@ -170,8 +184,13 @@ public struct LineParser: Sendable {
     func parseValue(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, into parsed: inout ParsedLine) -> RefusalReason? {
         if parsed.type == .set {
             if range.count > limits.maxMemberBytes { return .memberTooLong }
-            if LineParser.containsControlByte(line, range) { return .badValue }
+            if !WordScan.isClean(line, range, .noControl) { return .badValue }
             parsed.member = range
+            return nil
+        }
+        if let value = LineParser.simpleDecimal(line, range) {
+            if parsed.type == .counter && value.units < 0 { return .negativeCounter }
+            parsed.value = value
             return nil
         }
         switch Quantity.parse(UnsafeRawBufferPointer(rebasing: line[range])) {
@@ -185,79 +204,132 @@ public struct LineParser: Sendable {
         }
     }
 
-    // MARK: - Tags
-
-    /// A refusal as an error, so tag parsing can return a position or a reason.
-    @usableFromInline
-    struct Refusal: Error {
-        @usableFromInline let reason: RefusalReason
-        @inlinable init(_ reason: RefusalReason) { self.reason = reason }
+    /// The common shape of a value, parsed fast: at most 12 bytes, an optional `-`, then digits
+    /// with at most one `.` and at most `Quantity.scale` digits after it, and at least one
+    /// digit. Such a value always fits, and `Quantity.parse` gives exactly this result for it.
+    /// Returns nil for anything else, which the caller hands to `Quantity.parse` (so every
+    /// refusal, and every rarer accepted shape, keeps its one definition there).
+    @inlinable @inline(always)
+    static func simpleDecimal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Quantity? {
+        var index = range.lowerBound
+        let end = range.upperBound
+        // 12 bytes hold at most 12 digits: the magnitude is below 10^12 and the units below 10^18.
+        if end &- index > 12 { return nil }
+        let negative = index < end && line[index] == UInt8(ascii: "-")
+        if negative { index &+= 1 }
+        let digitsStart = index
+        var magnitude: UInt64 = 0
+        var dot = -1
+        while index < end {
+            let byte = line[index]
+            let digit = byte &- UInt8(ascii: "0")
+            if digit > 9 {
+                if byte != UInt8(ascii: ".") || dot >= 0 { return nil }
+                dot = index
+            } else {
+                magnitude = magnitude &* 10 &+ UInt64(digit)
+            }
+            index &+= 1
+        }
+        let fractionDigits = dot < 0 ? 0 : end &- dot &- 1
+        let digitCount = end &- digitsStart &- (dot < 0 ? 0 : 1)
+        if digitCount == 0 || fractionDigits > Quantity.scale { return nil }
+        let scaleFactor: UInt64
+        switch Quantity.scale &- fractionDigits {
+        case 0: scaleFactor = 1
+        case 1: scaleFactor = 10
+        case 2: scaleFactor = 100
+        case 3: scaleFactor = 1_000
+        case 4: scaleFactor = 10_000
+        case 5: scaleFactor = 100_000
+        case 6: scaleFactor = 1_000_000
+        default: return nil
+        }
+        let units = Int64(truncatingIfNeeded: magnitude &* scaleFactor)
+        return Quantity(units: negative ? 0 &- units : units)
     }
 
-    /// Parses one `#` section starting at `start` (after the `#`) up to the next `|` or the end
-    /// of the line, merging into `parsed`; returns the index of that `|` (or the line's end).
+    // MARK: - Tags
+
+    /// Parses one `#` section starting at `index` (after the `#`) up to the next `|` or the end
+    /// of the line, merging into `parsed`; leaves `index` at that `|` (or the line's end).
     ///
-    /// Each byte is read once: the scan that finds a tag's `:` and `,` also accumulates, without
-    /// branches, whether the key and the value stay within their allowed byte classes.
-    @inlinable
-    func parseTags(_ line: UnsafeRawBufferPointer, from start: Int, sawTenant: inout Bool,
-                   into parsed: inout ParsedLine) -> Result<Int, Refusal> {
+    /// Each tag costs two word scans: one finds the key's end, the other the value's end while
+    /// checking the value's byte class, which the key decides (tenant ids are names, other
+    /// values must not hold control bytes).
+    @inlinable @inline(__always)
+    func parseTags(_ line: UnsafeRawBufferPointer, at index: inout Int, sawTenant: inout Bool,
+                   into parsed: inout ParsedLine, dimensionCount: inout Int) -> RefusalReason? {
         let count = line.count
-        var tagStart = start
+        var tagStart = index
         while true {
             // Key: up to ':' (or a ',' / '|' / end, which make the tag malformed).
-            var index = tagStart
-            var keyIsTagKey = true
-            while index < count {
-                let byte = line[index]
-                if byte == LineParser.colon || byte == LineParser.comma || byte == LineParser.bar { break }
-                keyIsTagKey = keyIsTagKey && LineParser.isTagKeyByte(byte)
-                index += 1
-            }
+            let (keyEnd, _, keyWord) = WordScan.scan(line, from: tagStart, to: .colonCommaOrBar, checking: .any)
             // Empty tag, no ':' or empty key.
-            if index == tagStart || index == count || line[index] != LineParser.colon { return .failure(Refusal(.badTag)) }
-            let key = tagStart ..< index
+            if keyEnd == tagStart || keyEnd == count || line[keyEnd] != LineParser.colon { return .badTag }
+            let key = tagStart ..< keyEnd
             // Value: up to ',' or '|' or the end; values may contain ':'.
-            index += 1
-            let valueStart = index
-            var valueIsName = true
-            var valueHasControl = false
-            while index < count {
-                let byte = line[index]
-                if byte == LineParser.comma || byte == LineParser.bar { break }
-                valueIsName = valueIsName && LineParser.isNameByte(byte)
-                valueHasControl = valueHasControl || LineParser.isControlByte(byte)
-                index += 1
-            }
-            let value = valueStart ..< index
-            if LineParser.equals(line, key, tenantKey) {
-                if value.isEmpty || value.count > limits.maxTenantBytes || !valueIsName { return .failure(Refusal(.badTenant)) }
-                if sawTenant { return .failure(Refusal(.duplicateTag)) }
+            let valueStart = keyEnd + 1
+            let valueEnd: Int
+            if LineParser.keyEquals(line, key, keyWord, tenantKey, tenantKeyWord) {
+                let (end, isName, _) = WordScan.scan(line, from: valueStart, to: .commaOrBar, checking: .name)
+                valueEnd = end
+                let value = valueStart ..< end
+                if value.isEmpty || value.count > limits.maxTenantBytes || !isName { return .badTenant }
+                if sawTenant { return .duplicateTag }
                 sawTenant = true
                 parsed.tenant = value
-            } else if LineParser.equals(line, key, idKey) {
-                if value.isEmpty || value.count > limits.maxIDBytes || valueHasControl {
-                    return .failure(Refusal(.badIdempotencyKey))
-                }
-                if parsed.id != nil { return .failure(Refusal(.duplicateTag)) }
-                parsed.id = value
             } else {
-                if key.count > limits.maxTagBytes { return .failure(Refusal(.tagTooLong)) }
-                if !keyIsTagKey { return .failure(Refusal(.badTag)) }
-                if value.isEmpty { return .failure(Refusal(.badTag)) }
-                if value.count > limits.maxTagBytes { return .failure(Refusal(.tagTooLong)) }
-                if valueHasControl { return .failure(Refusal(.badTag)) }
-                for dimension in parsed.dimensions where LineParser.equals(line, dimension.key, key) {
-                    return .failure(Refusal(.duplicateTag))
+                let (end, hasNoControl, _) = WordScan.scan(line, from: valueStart, to: .commaOrBar, checking: .noControl)
+                valueEnd = end
+                let value = valueStart ..< end
+                if LineParser.keyEquals(line, key, keyWord, idKey, idKeyWord) {
+                    if value.isEmpty || value.count > limits.maxIDBytes || !hasNoControl { return .badIdempotencyKey }
+                    if parsed.id != nil { return .duplicateTag }
+                    parsed.id = value
+                } else {
+                    if key.count > limits.maxTagBytes { return .tagTooLong }
+                    let keyIsTagKey = key.count <= 8
+                        ? WordScan.outside(keyWord, .tagKey) & WordScan.lowBytes(key.count) == 0
+                        : WordScan.isClean(line, key, .tagKey)
+                    if !keyIsTagKey { return .badTag }
+                    if value.isEmpty { return .badTag }
+                    if value.count > limits.maxTagBytes { return .tagTooLong }
+                    if !hasNoControl { return .badTag }
+                    var other = 0
+                    while other < dimensionCount {
+                        if LineParser.equals(line, parsed.dimensions[other].key, key) { return .duplicateTag }
+                        other += 1
+                    }
+                    // Checked before appending, so the reserved capacity is never exceeded.
+                    if dimensionCount >= limits.maxDimensions { return .tooManyTags }
+                    let dimension = ParsedLine.Dimension(key: key, value: value)
+                    if dimensionCount < parsed.dimensions.count {
+                        parsed.dimensions[dimensionCount] = dimension
+                    } else {
+                        parsed.dimensions.append(dimension)
+                    }
+                    dimensionCount += 1
                 }
-                // Checked before appending, so the reserved capacity is never exceeded.
-                if parsed.dimensions.count >= limits.maxDimensions { return .failure(Refusal(.tooManyTags)) }
-                parsed.dimensions.append(ParsedLine.Dimension(key: key, value: value))
             }
-            if index == count || line[index] == LineParser.bar { return .success(index) }
+            if valueEnd == count || line[valueEnd] == LineParser.bar {
+                index = valueEnd
+                return nil
+            }
             // Skip the ','; a trailing comma leaves an empty tag, refused above.
-            tagStart = index + 1
+            tagStart = valueEnd + 1
         }
+    }
+
+    /// Whether the key `line[key]`, whose first (up to) eight bytes are the low bytes of
+    /// `keyWord`, equals `bytes`, whose first eight bytes are `bytesWord`. `key` is not empty.
+    @inlinable @inline(__always)
+    static func keyEquals(_ line: UnsafeRawBufferPointer, _ key: Range<Int>, _ keyWord: UInt64,
+                          _ bytes: [UInt8], _ bytesWord: UInt64) -> Bool {
+        let length = key.count
+        if length != bytes.count { return false }
+        if length <= 8 { return keyWord & WordScan.lowBytes(length) == bytesWord }
+        return equals(line, key, bytes)
     }
 
     // MARK: - Timestamp
@@ -289,45 +361,7 @@ public struct LineParser: Sendable {
 
     @inlinable static var colon: UInt8 { UInt8(ascii: ":") }
     @inlinable static var bar: UInt8 { UInt8(ascii: "|") }
-    @inlinable static var comma: UInt8 { UInt8(ascii: ",") }
     @inlinable static var maxTimestampDigits: Int { 18 }
-
-    /// Byte classes as 128-bit masks (two words: bytes 0-63 and 64-127), so a class test is a
-    /// shift and a mask with no branches; bytes >= 128 are in no class.
-    @inlinable static var nameMaskLow: UInt64 { (1 << 45) | (1 << 46) | (0x3FF << 48) }          // - . 0-9
-    @inlinable static var nameMaskHigh: UInt64 { (0x3FF_FFFF << 1) | (1 << 31) | (0x3FF_FFFF << 33) }  // A-Z _ a-z
-    @inlinable static var slashBit: UInt64 { 1 << 47 }                                           // /
-
-    @inlinable @inline(__always)
-    static func classBit(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
-        let word = byte & 64 == 0 ? low : high
-        return byte < 128 && (word >> UInt64(byte & 63)) & 1 == 1
-    }
-
-    /// `[A-Za-z0-9_.-]`: metric names and tenant ids.
-    @inlinable @inline(__always)
-    static func isNameByte(_ byte: UInt8) -> Bool {
-        classBit(byte, low: nameMaskLow, high: nameMaskHigh)
-    }
-
-    /// `[A-Za-z0-9_.-/]`: dimension keys.
-    @inlinable @inline(__always)
-    static func isTagKeyByte(_ byte: UInt8) -> Bool {
-        classBit(byte, low: nameMaskLow | slashBit, high: nameMaskHigh)
-    }
-
-    /// Control bytes: below 0x20, and DEL.
-    @inlinable @inline(__always)
-    static func isControlByte(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == 0x7F
-    }
-
-    @inlinable
-    static func containsControlByte(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        var found = false
-        for position in range { found = found || isControlByte(line[position]) }
-        return found
-    }
 
     /// Whether `line[range]` equals `bytes`.
     @inlinable
@@ -371,16 +405,19 @@ public struct LineParser: Sendable {
     @inlinable
     static func sortDimensions(_ dimensions: inout [ParsedLine.Dimension], in line: UnsafeRawBufferPointer) {
         if dimensions.count < 2 { return }
-        var next = 1
-        while next < dimensions.count {
-            let current = dimensions[next]
-            var slot = next
-            while slot > 0 && precedes(line, current.key, dimensions[slot - 1].key) {
-                dimensions[slot] = dimensions[slot - 1]
-                slot -= 1
+        // One uniqueness check for the whole sort rather than one per element write.
+        dimensions.withUnsafeMutableBufferPointer { dimensions in
+            var next = 1
+            while next < dimensions.count {
+                let current = dimensions[next]
+                var slot = next
+                while slot > 0 && precedes(line, current.key, dimensions[slot - 1].key) {
+                    dimensions[slot] = dimensions[slot - 1]
+                    slot -= 1
+                }
+                dimensions[slot] = current
+                next += 1
             }
-            dimensions[slot] = current
-            next += 1
         }
     }
 
