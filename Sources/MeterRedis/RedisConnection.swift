@@ -121,7 +121,7 @@ public final class RedisConnection {
         }
         let kind: RedisError.Kind
         switch code {
-        case REDIS_ERR_IO where savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT || savedErrno == EINPROGRESS:
+        case REDIS_ERR_IO where savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT:
             kind = .timeout
         case REDIS_ERR_IO where message.contains("timed out") || message.contains("temporarily unavailable"):
             kind = .timeout
