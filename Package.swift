@@ -13,6 +13,15 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MeterCore", targets: ["MeterCore"]),
+        .executable(name: "meterd", targets: ["meterd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ],
     targets: [
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
@@ -28,6 +37,59 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "MeterSystemd", dependencies: ["CSystemd"], swiftSettings: swiftSettings),
         .testTarget(name: "MeterSystemdTests", dependencies: ["MeterSystemd"], swiftSettings: swiftSettings),
+
+        // UDP, TCP and Unix listeners (SwiftNIO), shard aggregation threads, the flusher and its sink seam.
+        .target(
+            name: "MeterIngest",
+            dependencies: [
+                "MeterCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // A small HTTP/1 server: /metrics, /healthz, /readyz, /debug/rollups.
+        .target(
+            name: "MeterHTTP",
+            dependencies: [
+                "MeterCore",
+                "MeterIngest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The daemon: flags, logging and metrics bootstrap, ServiceGroup.
+        .executableTarget(
+            name: "meterd",
+            dependencies: [
+                "MeterCore",
+                "MeterIngest",
+                "MeterHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Tests of the listeners, backpressure and flusher, in process.
+        .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
+
+        // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,10 @@ public enum RingFullPolicy: Sendable, Hashable {
     /// Wait until the shard's consumer makes room (TCP and Unix streams: the sender waits
     /// because this thread stops reading its socket meanwhile).
     case wait
+    /// Keep what did not fit and say so: `publish()` returns false and `offer(line:now:)`
+    /// refuses lines for a full batch, so an event-loop caller can stop reading its socket
+    /// and retry later instead of blocking its thread (TCP and Unix streams under SwiftNIO).
+    case report
 }
 
 /// One receiving thread's half of the engine: parses lines, encodes accepted events into a
@@ -27,6 +31,9 @@ public final class IngestWorker {
     let hasher: ByteHasher
     @exclusivity(unchecked) var parsed: ParsedLine
     let batches: [RecordBatch]
+    /// Under `.report`: bytes at the front of each shard's batch already in the ring; the next
+    /// push resumes there (a record boundary, as `RingPushOutcome.nextByteOffset` promises).
+    @exclusivity(unchecked) var pushedBytes: [Int]
 
     /// - Parameters:
     ///   - hasher: the daemon's hasher; aggregators compare the series hashes it produces.
@@ -39,6 +46,7 @@ public final class IngestWorker {
         self.hasher = hasher
         parsed = parser.makeParsedLine()
         batches = (0..<ring.shardCount).map { _ in RecordBatch(capacity: batchBytes) }
+        pushedBytes = Array(repeating: 0, count: ring.shardCount)
     }
 
     /// The largest framed record a line within `limits` can produce.
@@ -57,22 +65,59 @@ public final class IngestWorker {
     }
 
     /// Parses one line (no terminator); returns why it was refused, or nil when it was queued.
+    ///
+    /// - Precondition: the policy is not `.report` (use `offer(line:now:)`, which can decline).
     @discardableResult
     public func ingest(line: UnsafeRawBufferPointer, now: Int64) -> RefusalReason? {
+        precondition(policy != .report, "a .report worker takes lines through offer(line:now:)")
+        switch enqueue(line: line, now: now) {
+        case .queued: return nil
+        case .refused(let reason): return reason
+        case .blocked: preconditionFailure("only a .report worker declines lines")
+        }
+    }
+
+    /// Under `.report`: parses and queues one line unless the batch of the line's shard is full
+    /// and the ring cannot take it. Returns false when the line was declined: nothing was
+    /// counted, and the caller offers the same line again after a successful `publish()`.
+    public func offer(line: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        if case .blocked = enqueue(line: line, now: now) { return false }
+        return true
+    }
+
+    /// Counts a line refused before it reached the parser (a stream line longer than
+    /// `protocol.max_line_bytes`, which the framer reports without delivering).
+    public func countRefusal(_ reason: RefusalReason) {
         counts.lines += 1
+        counts.refusals[reason] += 1
+    }
+
+    /// True while some batch holds records not yet in the ring.
+    public var hasUnpublishedRecords: Bool {
+        batches.contains { !$0.isEmpty }
+    }
+
+    enum LineResult { case queued, refused(RefusalReason), blocked }
+
+    func enqueue(line: UnsafeRawBufferPointer, now: Int64) -> LineResult {
         if let reason = parser.parse(line, now: now, into: &parsed) {
+            counts.lines += 1
             counts.refusals[reason] += 1
-            return reason
+            return .refused(reason)
         }
         let shard = ring.shardIndex(forHash: EventRecord.shardHash(of: parsed, in: line, hasher: hasher))
         let bodyBytes = EventRecord.bodyBytes(of: parsed)
         if !append(line, bodyBytes: bodyBytes, now: now, to: batches[shard]) {
-            publish(shard: shard)
-            let appended = append(line, bodyBytes: bodyBytes, now: now, to: batches[shard])
-            precondition(appended, "a record larger than an empty batch")
+            // Under `.report` a failed publish keeps the batch, so the retry below fails too.
+            _ = publish(shard: shard)
+            if !append(line, bodyBytes: bodyBytes, now: now, to: batches[shard]) {
+                precondition(policy == .report, "a record larger than an empty batch")
+                return .blocked
+            }
         }
+        counts.lines += 1
         counts.enqueued += 1
-        return nil
+        return .queued
     }
 
     @inline(__always)
@@ -84,33 +129,46 @@ public final class IngestWorker {
 
     /// Pushes every pending batch into the ring. Call at the end of each read (datagram batch,
     /// stream chunk) so events do not wait in a half-full batch.
-    public func publish() {
+    ///
+    /// Returns true when every batch is now in the ring. Only `.report` returns false: the
+    /// records that did not fit stay in their batch, and the next `publish()` resumes from the
+    /// first of them.
+    @discardableResult
+    public func publish() -> Bool {
+        var complete = true
         for shard in batches.indices where !batches[shard].isEmpty {
-            publish(shard: shard)
+            if !publish(shard: shard) { complete = false }
         }
+        return complete
     }
 
-    private func publish(shard: Int) {
+    private func publish(shard: Int) -> Bool {
         let batch = batches[shard]
-        var offset = 0
-        while true {
+        var offset = pushedBytes[shard]
+        while offset < batch.byteCount {
             let outcome = ring.push(batch, toShard: shard, startingAt: offset)
             if outcome.isComplete { break }
             if outcome.oversizedRecord {
                 // Cannot fit even in an empty shard: waiting would never end. Skip that record.
                 counts.droppedOversized += 1
                 offset = outcome.nextByteOffset + outcome.blockingRecordBytes
-                if offset >= batch.byteCount { break }
                 continue
             }
-            if policy == .drop {
+            switch policy {
+            case .drop:
                 counts.droppedRingFull += outcome.recordsRemaining
-                break
+                offset = batch.byteCount
+            case .report:
+                pushedBytes[shard] = outcome.nextByteOffset
+                return false
+            case .wait:
+                offset = outcome.nextByteOffset
+                // The consumer drains in bulk; a short sleep lets it run without spinning a core.
+                usleep(50)
             }
-            offset = outcome.nextByteOffset
-            // The consumer drains in bulk; a short sleep lets it run without spinning a core.
-            usleep(50)
         }
         batch.removeAll()
+        pushedBytes[shard] = 0
+        return true
     }
 }

@@ -1,0 +1,67 @@
+import Logging
+import MeterCore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The UDP listener: one datagram channel with vectored reads (`recvmmsg`).
+public struct UDPListener: Service {
+    public struct Settings: Sendable {
+        public var address: ListenAddress
+        /// Datagrams per `recvmmsg` call.
+        public var vectorReadCount = 64
+        /// Bytes per datagram slot; longer datagrams are truncated by the kernel.
+        public var maxDatagramBytes = 8 * 1024
+        /// Requested `SO_RCVBUF`; the kernel caps it at `net.core.rmem_max`.
+        public var receiveBufferBytes = 8 * 1024 * 1024
+
+        public init(address: ListenAddress) { self.address = address }
+    }
+
+    let settings: Settings
+    let engine: MeterEngine
+    let stats: IngestStats
+    let readiness: Readiness
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    public init(settings: Settings, engine: MeterEngine, stats: IngestStats, readiness: Readiness,
+                group: any EventLoopGroup, logger: Logger) {
+        self.settings = settings
+        self.engine = engine
+        self.stats = stats
+        self.readiness = readiness
+        self.group = group
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let engine = engine
+        let stats = stats
+        let slots = settings.vectorReadCount
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: .init(settings.receiveBufferBytes))
+            .channelOption(.datagramVectorReadMessageCount, value: slots)
+            .channelOption(.maxMessagesPerRead, value: 4)
+            // One buffer per read, split by NIO into `slots` datagram slots.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slots * settings.maxDatagramBytes))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = DatagramIngestHandler(worker: engine.makeWorker(policy: .drop), stats: stats)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .bind(host: settings.address.host, port: settings.address.port)
+            .get()
+        let receiveBuffer = try? await channel.getOption(.socketOption(.so_rcvbuf)).get()
+        readiness.markBound("udp")
+        logger.info("listening", metadata: [
+            "listener": "udp", "address": "\(settings.address)",
+            "socket.rcvbuf_bytes": "\(receiveBuffer.map { String($0) } ?? "unknown")",
+        ])
+        try? await gracefulShutdown()
+        try? await channel.close()
+        logger.info("listener closed", metadata: ["listener": "udp"])
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Logging
+import MeterCore
+import MeterHTTP
+import MeterIngest
+import Metrics
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The meterd daemon: parses flags, bootstraps logging and metrics, assembles the services and
+/// runs them in one `ServiceGroup` until SIGTERM or SIGINT.
+@main
+struct Meterd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meterd",
+        abstract: "Usage-metering daemon: DogStatsD lines in, exact rollups out.")
+
+    @OptionGroup var options: DaemonOptions
+
+    func run() async throws {
+        let level = options.parsedLogLevel ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "meterd")
+
+        var configuration = EngineConfiguration()
+        configuration.shardCount = options.shards
+        let problems = configuration.validationErrors()
+        guard problems.isEmpty else {
+            throw ValidationError("invalid engine configuration: \(problems.joined(separator: "; "))")
+        }
+        let engine = MeterEngine(configuration: configuration)
+        let settings = DaemonSettings(options: options)
+
+        let ingestStats = IngestStats()
+        let aggregateStats = AggregateStats(shardCount: configuration.shardCount)
+        let flushStats = FlushStats()
+        // The seam for PostgreSQL: the lead replaces (or tees) this sink with the RollupWriter.
+        let sink = InMemoryRollupSink()
+        let group = MultiThreadedEventLoopGroup.singleton
+        var listeners = ["udp", "tcp", "http"]
+        if settings.unixPath != nil { listeners.append("unix") }
+        let readiness = Readiness(expecting: listeners)
+
+        let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
+                                       flushStats: flushStats)
+        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sink)
+        // Shutdown runs in reverse order: listeners close first (connections push their last
+        // records), then aggregation drains the ring and flushes, then HTTP and metrics stop.
+        var services: [any Service] = [
+            reporter,
+            HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
+                       responder: { routes.respond($0) }),
+            AggregationService(engine: engine, sink: sink, flushInterval: settings.flushInterval,
+                               stats: aggregateStats, flushStats: flushStats, logger: logger),
+            UDPListener(settings: .init(address: settings.udp), engine: engine, stats: ingestStats,
+                        readiness: readiness, group: group, logger: logger),
+            StreamListener(endpoint: .tcp(settings.tcp), engine: engine, stats: ingestStats,
+                           readiness: readiness, group: group, logger: logger),
+        ]
+        if let path = settings.unixPath {
+            services.append(StreamListener(endpoint: .unix(path: path), engine: engine, stats: ingestStats,
+                                           readiness: readiness, group: group, logger: logger))
+        }
+
+        logger.info("meterd starting", metadata: [
+            "shards": "\(configuration.shardCount)",
+            "flush.interval_seconds": "\(options.flushInterval)",
+            "data_dir": "\(settings.dataDir ?? "none")",
+            // Connection strings may carry passwords: only say whether they were given.
+            "postgres.configured": "\(settings.postgresURL != nil)",
+            "redis.configured": "\(settings.redisURL != nil)",
+        ])
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await serviceGroup.run()
+
+        if options.debugPrintRollups {
+            let rows = sink.rows()
+            for tenant in RollupsJSON.tenants(in: rows) {
+                print(RollupsJSON.render(tenant: tenant, rows: rows), terminator: "")
+            }
+        }
+        logger.info("meterd stopped")
+    }
+}
