@@ -1,7 +1,7 @@
 import MeterCore
 
 /// One statement's worth of rows of one grain, as the array columns of `RollupWriter.upsertSQL`.
-struct RollupBatch {
+package struct RollupBatch {
     var tenant: [String?] = [], metric: [String?] = [], type: [String?] = [], dimensions: [String?] = []
     var bucket: [String?] = [], events: [String?] = [], sum: [String?] = [], integral: [String?] = []
     var minimum: [String?] = [], maximum: [String?] = [], latest: [String?] = [], latestTime: [String?] = []
@@ -40,7 +40,7 @@ struct RollupBatch {
         }
     }
 
-    var columns: [[String?]] {
+    package var columns: [[String?]] {
         [tenant, metric, type, dimensions, bucket, events, sum, integral, minimum, maximum, latest, latestTime,
          memberTenant, memberMetric, memberDimensions, memberBucket, member]
     }

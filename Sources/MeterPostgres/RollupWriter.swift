@@ -59,8 +59,8 @@ public struct RollupWriter {
     }
 
     /// Folds deltas of the same row, groups them by grain and cuts statements of at most
-    /// `rowsPerStatement` rows.
-    static func batches(_ deltas: [RollupDelta], rowsPerStatement: Int) throws -> [(Grain, RollupBatch)] {
+    /// `rowsPerStatement` rows. `package` so tests can time the client-side encoding.
+    package static func batches(_ deltas: [RollupDelta], rowsPerStatement: Int) throws -> [(Grain, RollupBatch)] {
         var result: [(Grain, RollupBatch)] = []
         for grain in Grain.finestFirst {
             var folded: [RollupDelta] = []

@@ -116,6 +116,11 @@ struct RollupWriterTests {
             #expect(deltas.count >= 100_000)
             let writer = RollupWriter(connection: connection)
             let clock = ContinuousClock()
+            let encoding = try clock.measure {
+                let batches = try RollupWriter.batches(deltas, rowsPerStatement: writer.rowsPerStatement)
+                _ = batches.map { $0.1.columns.map { PostgresArrayLiteral.encode($0).utf8.count } }
+            }
+            print("flush: client-side folding and encoding alone: \(encoding)")
             var summary = RollupWriter.Summary()
             let elapsed = try clock.measure { summary = try writer.write(deltas, checkpoint: ("bulk", 1)) }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
