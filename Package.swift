@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+
+        .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
     ],
     targets: [
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
@@ -90,6 +92,13 @@ let package = Package(
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
         .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd"], swiftSettings: swiftSettings),
+
+        // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The PostgreSQL adapter: libpq wrapper, schema migrations, rollup writer, flush retry policy.
+        .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore"], swiftSettings: swiftSettings),
+        // Integration tests against a real PostgreSQL (METERD_TEST_POSTGRES_URL, set by scripts/test.sh).
+        .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,94 @@
+public import MeterCore
+
+/// Applies flush deltas to the rollup tables and records the WAL position they cover, in one
+/// transaction: after a crash either both are in the database or neither is, so replaying the
+/// WAL from the stored position counts every event exactly once.
+///
+/// Blocking (it runs on the connection's thread). On a thrown error nothing was committed: keep
+/// the deltas, wait (`FlushRetryPolicy`), reset the connection if `isConnected` is false, and
+/// write them again.
+public struct RollupWriter {
+    public let connection: PostgresConnection
+    /// Rows per upsert statement; each statement is one round trip.
+    public var rowsPerStatement: Int
+
+    public init(connection: PostgresConnection, rowsPerStatement: Int = 5_000) {
+        precondition(rowsPerStatement > 0, "rowsPerStatement must be positive")
+        self.connection = connection
+        self.rowsPerStatement = rowsPerStatement
+    }
+
+    /// What one `write` did.
+    public struct Summary: Sendable, Hashable {
+        /// Rows upserted after folding deltas of the same row.
+        public var rows = 0
+        /// Set members sent (the database inserts only those it did not hold).
+        public var members = 0
+        /// Upsert statements (round trips besides BEGIN, checkpoint and COMMIT).
+        public var statements = 0
+
+        public init() {}
+    }
+
+    /// Upserts `deltas` (any order of grains and series; deltas of the same row are folded in
+    /// the order given) and sets `checkpoint.instance`'s position to `checkpoint.position`, all
+    /// in one transaction.
+    @discardableResult
+    public func write(_ deltas: [RollupDelta], checkpoint: (instance: String, position: Int64)) throws -> Summary {
+        let batches = try Self.batches(deltas, rowsPerStatement: rowsPerStatement)
+        var summary = Summary()
+        try connection.transaction {
+            for (grain, batch) in batches {
+                try connection.executeBatch(Self.upsertSQL(grain), columns: batch.columns)
+                summary.rows += batch.rowCount
+                summary.members += batch.memberCount
+                summary.statements += 1
+            }
+            try connection.execute(Self.checkpointSQL, parameters: [checkpoint.instance, String(checkpoint.position)])
+        }
+        return summary
+    }
+
+    /// The position last committed for `instance`, or nil if it never flushed.
+    public func checkpoint(instance: String) throws -> Int64? {
+        let rows = try connection.execute(
+            "SELECT wal_position FROM \(RollupTable.schema).flush_checkpoints WHERE instance = $1",
+            parameters: [instance]).rows
+        guard let first = rows.first, let text = first[0] else { return nil }
+        return Int64(text)
+    }
+
+    /// Folds deltas of the same row, groups them by grain and cuts statements of at most
+    /// `rowsPerStatement` rows. `package` so tests can time the client-side encoding.
+    package static func batches(_ deltas: [RollupDelta], rowsPerStatement: Int) throws -> [(Grain, RollupBatch)] {
+        var result: [(Grain, RollupBatch)] = []
+        for grain in Grain.finestFirst {
+            var folded: [RollupDelta] = []
+            var indexByRow: [RowKey: Int] = [:]
+            for delta in deltas where delta.grain == grain {
+                let key = RowKey(seriesKey: delta.seriesKey, bucketStart: delta.bucketStart)
+                if let index = indexByRow[key] {
+                    folded[index].fold(delta)
+                } else {
+                    indexByRow[key] = folded.count
+                    folded.append(delta)
+                }
+            }
+            var start = 0
+            while start < folded.count {
+                var batch = RollupBatch()
+                for delta in folded[start..<min(start + rowsPerStatement, folded.count)] {
+                    try batch.append(delta)
+                }
+                result.append((grain, batch))
+                start += rowsPerStatement
+            }
+        }
+        return result
+    }
+
+    struct RowKey: Hashable {
+        var seriesKey: [UInt8]
+        var bucketStart: Int64
+    }
+}
