@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MeterCore", targets: ["MeterCore"]),
+        .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
         .executable(name: "meterd", targets: ["meterd"]),
     ],
     dependencies: [
@@ -22,8 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
-
-        .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
     ],
     targets: [
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
@@ -77,6 +76,7 @@ let package = Package(
                 "MeterCore",
                 "MeterIngest",
                 "MeterHTTP",
+                "MeterPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
-        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "MeterPostgres"], swiftSettings: swiftSettings),
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),

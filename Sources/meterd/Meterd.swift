@@ -8,6 +8,9 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The meterd daemon: parses flags, bootstraps logging and metrics, assembles the services and
 /// runs them in one `ServiceGroup` until SIGTERM or SIGINT.
@@ -36,14 +39,20 @@ struct Meterd: AsyncParsableCommand {
         guard problems.isEmpty else {
             throw ValidationError("invalid engine configuration: \(problems.joined(separator: "; "))")
         }
-        let engine = MeterEngine(configuration: configuration)
         let settings = DaemonSettings(options: options)
+        let engine = MeterEngine(configuration: configuration, hasher: try HashSeed.hasher(dataDirectory: settings.dataDir))
 
         let ingestStats = IngestStats()
         let aggregateStats = AggregateStats(shardCount: configuration.shardCount)
         let flushStats = FlushStats()
-        // The seam for PostgreSQL: the lead replaces (or tees) this sink with the RollupWriter.
+        // Rollups go to PostgreSQL when it is configured, and to memory for /debug/rollups.
         let sink = InMemoryRollupSink()
+        var flushSink: any RollupSink = sink
+        if let url = settings.postgresURL {
+            flushSink = TeeRollupSink(
+                durable: PostgresRollupSink(connectionString: url, instance: Self.instanceName(), logger: logger),
+                memory: sink)
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         var listeners = ["udp", "tcp", "http"]
         if settings.unixPath != nil { listeners.append("unix") }
@@ -58,7 +67,7 @@ struct Meterd: AsyncParsableCommand {
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
                        responder: { routes.respond($0) }),
-            AggregationService(engine: engine, sink: sink, flushInterval: settings.flushInterval,
+            AggregationService(engine: engine, sink: flushSink, flushInterval: settings.flushInterval,
                                stats: aggregateStats, flushStats: flushStats, logger: logger),
             UDPListener(settings: .init(address: settings.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
@@ -91,5 +100,13 @@ struct Meterd: AsyncParsableCommand {
             }
         }
         logger.info("meterd stopped")
+    }
+
+    /// This instance's name in `meterd.flush_checkpoints`: `METERD_INSTANCE`, else the host name.
+    static func instanceName() -> String {
+        if let name = getenv("METERD_INSTANCE").map({ String(cString: $0) }), !name.isEmpty { return name }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "meterd" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,0 +1,14 @@
+import MeterCore
+import MeterIngest
+
+/// Writes to the durable sink first and, only once that succeeded, to the in-memory sink behind
+/// `/debug/rollups`, so a failed (and later retried) write is never applied twice in memory.
+struct TeeRollupSink: RollupSink {
+    let durable: any RollupSink
+    let memory: InMemoryRollupSink
+
+    func write(_ deltas: [RollupDelta]) throws {
+        try durable.write(deltas)
+        try memory.write(deltas)
+    }
+}
