@@ -77,6 +77,7 @@ let package = Package(
                 "MeterIngest",
                 "MeterHTTP",
                 "MeterPostgres",
+                "MeterSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -33,15 +33,20 @@ public struct StreamListener: Service {
     }
 
     let endpoint: Endpoint
+    /// An already bound, listening stream socket to use instead of binding `endpoint` (systemd
+    /// socket activation); the listener takes ownership and closes it, but never unlinks a Unix
+    /// socket path it did not create.
+    let boundSocket: NIOBSDSocket.Handle?
     let engine: MeterEngine
     let stats: IngestStats
     let readiness: Readiness
     let group: any EventLoopGroup
     let logger: Logger
 
-    public init(endpoint: Endpoint, engine: MeterEngine, stats: IngestStats, readiness: Readiness,
-                group: any EventLoopGroup, logger: Logger) {
+    public init(endpoint: Endpoint, boundSocket: NIOBSDSocket.Handle? = nil, engine: MeterEngine, stats: IngestStats,
+                readiness: Readiness, group: any EventLoopGroup, logger: Logger) {
         self.endpoint = endpoint
+        self.boundSocket = boundSocket
         self.engine = engine
         self.stats = stats
         self.readiness = readiness
@@ -66,20 +71,24 @@ public struct StreamListener: Service {
                 }
             }
         let channel: any Channel
-        switch endpoint {
-        case .tcp(let address):
+        switch (endpoint, boundSocket) {
+        case (_, let socket?):
+            channel = try await bootstrap.withBoundSocket(socket).get()
+        case (.tcp(let address), nil):
             channel = try await bootstrap.bind(host: address.host, port: address.port).get()
-        case .unix(let path):
+        case (.unix(let path), nil):
             channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         }
         readiness.markBound(transport.label)
-        logger.info("listening", metadata: ["listener": "\(transport.label)", "address": "\(endpoint)"])
+        logger.info("listening", metadata: [
+            "listener": "\(transport.label)", "address": "\(endpoint)", "socket_activated": "\(boundSocket != nil)",
+        ])
 
         try? await gracefulShutdown()
         try? await channel.close()
         tracker.closeAll()
         await tracker.waitUntilFinished()
-        if case .unix(let path) = endpoint { unlink(path) }
+        if case .unix(let path) = endpoint, boundSocket == nil { unlink(path) }
         logger.info("listener closed", metadata: ["listener": "\(transport.label)"])
     }
 }

@@ -14,8 +14,14 @@ public struct UDPListener: Service {
         public var maxDatagramBytes = 8 * 1024
         /// Requested `SO_RCVBUF`; the kernel caps it at `net.core.rmem_max`.
         public var receiveBufferBytes = 8 * 1024 * 1024
+        /// An already bound datagram socket to use instead of binding `address` (systemd socket
+        /// activation); the listener takes ownership and closes it.
+        public var boundSocket: NIOBSDSocket.Handle?
 
-        public init(address: ListenAddress) { self.address = address }
+        public init(address: ListenAddress, boundSocket: NIOBSDSocket.Handle? = nil) {
+            self.address = address
+            self.boundSocket = boundSocket
+        }
     }
 
     let settings: Settings
@@ -39,7 +45,7 @@ public struct UDPListener: Service {
         let engine = engine
         let stats = stats
         let slots = settings.vectorReadCount
-        let channel = try await DatagramBootstrap(group: group)
+        let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: .init(settings.receiveBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: slots)
@@ -52,12 +58,17 @@ public struct UDPListener: Service {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .bind(host: settings.address.host, port: settings.address.port)
-            .get()
+        let channel: any Channel
+        if let socket = settings.boundSocket {
+            channel = try await bootstrap.withBoundSocket(socket).get()
+        } else {
+            channel = try await bootstrap.bind(host: settings.address.host, port: settings.address.port).get()
+        }
         let receiveBuffer = try? await channel.getOption(.socketOption(.so_rcvbuf)).get()
         readiness.markBound("udp")
         logger.info("listening", metadata: [
-            "listener": "udp", "address": "\(settings.address)",
+            "listener": "udp", "address": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.address)")",
+            "socket_activated": "\(settings.boundSocket != nil)",
             "socket.rcvbuf_bytes": "\(receiveBuffer.map { String($0) } ?? "unknown")",
         ])
         try? await gracefulShutdown()

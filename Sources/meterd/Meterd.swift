@@ -54,8 +54,9 @@ struct Meterd: AsyncParsableCommand {
                 memory: sink)
         }
         let group = MultiThreadedEventLoopGroup.singleton
+        let activated = ActivatedSockets.fromEnvironment(logger: logger)
         var listeners = ["udp", "tcp", "http"]
-        if settings.unixPath != nil { listeners.append("unix") }
+        if settings.unixPath != nil || activated.unix != nil { listeners.append("unix") }
         let readiness = Readiness(expecting: listeners)
 
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
@@ -69,15 +70,17 @@ struct Meterd: AsyncParsableCommand {
                        responder: { routes.respond($0) }),
             AggregationService(engine: engine, sink: flushSink, flushInterval: settings.flushInterval,
                                stats: aggregateStats, flushStats: flushStats, logger: logger),
-            UDPListener(settings: .init(address: settings.udp), engine: engine, stats: ingestStats,
+            UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
-            StreamListener(endpoint: .tcp(settings.tcp), engine: engine, stats: ingestStats,
+            StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
                            readiness: readiness, group: group, logger: logger),
         ]
-        if let path = settings.unixPath {
-            services.append(StreamListener(endpoint: .unix(path: path), engine: engine, stats: ingestStats,
+        if let path = activated.unixPath ?? settings.unixPath {
+            services.append(StreamListener(endpoint: .unix(path: path), boundSocket: activated.unix, engine: engine, stats: ingestStats,
                                            readiness: readiness, group: group, logger: logger))
         }
+        // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
+        services.append(SystemdService(readiness: readiness, stats: ingestStats, logger: logger))
 
         logger.info("meterd starting", metadata: [
             "shards": "\(configuration.shardCount)",

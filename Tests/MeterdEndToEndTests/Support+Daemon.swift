@@ -35,7 +35,13 @@ final class DaemonProcess {
         throw TestSockets.Failure(description: "meterd binary not found; run `swift build --build-tests` (tried \(candidates.map(\.path)))")
     }
 
-    init(arguments extra: [String] = [], flushInterval: String = "0.1", unix: Bool = true) throws {
+    /// - Parameters:
+    ///   - environment: variables set (or, with a nil value, removed) in the daemon's environment,
+    ///     on top of the test runner's.
+    ///   - launcher: a command that starts meterd as its last arguments (e.g.
+    ///     `systemd-socket-activate -l ADDR`); the meterd path and flags are appended.
+    init(arguments extra: [String] = [], flushInterval: String = "0.1", unix: Bool = true,
+         environment: [String: String?] = [:], launcher: [String] = []) throws {
         let ports = try TestSockets.freePorts(3)
         udpPort = ports[0]
         tcpPort = ports[1]
@@ -48,13 +54,24 @@ final class DaemonProcess {
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
-        process.executableURL = try Self.binaryURL()
+        let binary = try Self.binaryURL()
         var arguments = [
             "--udp", "127.0.0.1:\(udpPort)", "--tcp", "127.0.0.1:\(tcpPort)", "--http", "127.0.0.1:\(httpPort)",
             "--flush-interval", flushInterval, "--shards", "2", "--data-dir", directory.path,
         ]
         if unix { arguments += ["--unix", unixPath] }
-        process.arguments = arguments + extra
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments + extra
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments + extra
+        }
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (name, value) in environment { merged[name] = value }
+            process.environment = merged
+        }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
