@@ -20,10 +20,14 @@ final class MirrorQueue: @unchecked Sendable {
     private var rounds: [[RollupDelta]] = []
     private var closing = false
     let capacity: Int
+    /// Called with the new depth on every change, with the lock held, so a depth gauge never
+    /// ends on a stale value written by the other thread.
+    private let depthChanged: @Sendable (Int) -> Void
 
-    init(capacity: Int) {
+    init(capacity: Int, depthChanged: @escaping @Sendable (Int) -> Void = { _ in }) {
         precondition(capacity > 0, "the mirror queue needs room for at least one round")
         self.capacity = capacity
+        self.depthChanged = depthChanged
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -57,6 +61,7 @@ final class MirrorQueue: @unchecked Sendable {
                 dropped = true
             }
             rounds.append(round)
+            depthChanged(rounds.count)
             pthread_cond_broadcast(condition)
             return (rounds.count, dropped)
         }
@@ -68,6 +73,7 @@ final class MirrorQueue: @unchecked Sendable {
         locked {
             guard rounds.count < capacity else { return (rounds.count, false) }
             rounds.insert(round, at: 0)
+            depthChanged(rounds.count)
             return (rounds.count, true)
         }
     }
@@ -78,6 +84,7 @@ final class MirrorQueue: @unchecked Sendable {
             while rounds.isEmpty && !closing { pthread_cond_wait(condition, mutex) }
             guard !rounds.isEmpty else { return nil }
             let round = rounds.removeFirst()
+            depthChanged(rounds.count)
             return (round, rounds.count)
         }
     }
@@ -114,6 +121,7 @@ final class MirrorQueue: @unchecked Sendable {
         locked {
             let count = rounds.count
             rounds.removeAll()
+            depthChanged(0)
             return count
         }
     }

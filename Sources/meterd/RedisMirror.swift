@@ -44,16 +44,19 @@ final class RedisMirror: Service, Sendable {
     let endpoint: RedisEndpoint
     let keys: LiveCounterKeys
     let logger: Logger
-    let queue = MirrorQueue(capacity: RedisMirror.queueCapacity)
+    let queue: MirrorQueue
     private let finished = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
-    let metrics = MirrorMetrics()
+    let metrics: MirrorMetrics
 
     /// Parses the URL (throws `invalid_url` without repeating it); connects only on its thread.
     init(url: String, keys: LiveCounterKeys = LiveCounterKeys(), logger: Logger) throws(RedisError) {
         self.endpoint = try RedisEndpoint(url: url)
         self.keys = keys
         self.logger = logger
+        let metrics = MirrorMetrics()
+        self.metrics = metrics
+        queue = MirrorQueue(capacity: Self.queueCapacity) { metrics.lag.record($0) }
         metrics.connected.record(0)
         metrics.needsResync.record(0)
         metrics.lag.record(0)
@@ -71,8 +74,7 @@ final class RedisMirror: Service, Sendable {
     /// Called by the flusher after a round was committed. Never blocks on Redis.
     func enqueue(_ deltas: [RollupDelta]) {
         guard !deltas.isEmpty else { return }
-        let (depth, dropped) = queue.push(deltas)
-        metrics.lag.record(depth)
+        let (_, dropped) = queue.push(deltas)
         if dropped {
             metrics.droppedRounds.increment()
             metrics.needsResync.record(1)
@@ -91,7 +93,6 @@ final class RedisMirror: Service, Sendable {
         }
         let discarded = queue.discardAll()
         if discarded > 0 { metrics.droppedRounds.increment(by: Int64(discarded)) }
-        metrics.lag.record(0)
         logger.info("redis mirror stopped", metadata: [
             "redis.drained": "\(finished.load(ordering: .acquiring))", "redis.discarded_rounds": "\(discarded)",
         ])
@@ -147,8 +148,7 @@ private struct MirrorWorker {
                     continue
                 }
             }
-            guard let (round, depth) = mirror.queue.next() else { return }
-            mirror.metrics.lag.record(depth)
+            guard let (round, _) = mirror.queue.next() else { return }
             send(round)
         }
     }
@@ -203,8 +203,7 @@ private struct MirrorWorker {
         } catch {
             mirror.metrics.error(error.kind.rawValue).increment()
             disconnected(connection, error: error, lostRound: false)
-            let (depth, requeued) = mirror.queue.requeueFront(round)
-            mirror.metrics.lag.record(depth)
+            let (_, requeued) = mirror.queue.requeueFront(round)
             if !requeued {
                 mirror.metrics.droppedRounds.increment()
                 markNeedsResync()

@@ -124,6 +124,7 @@ import Testing
         try TestSockets.sendUDP(port: daemon.udpPort, datagrams: ["ai.tokens:2|c|#tenant:outage"])
         try daemon.poll(what: "a round queued") { try daemon.metric("meterd_redis_mirror_lag_rounds") == 1 }
         try TestSockets.sendUDP(port: daemon.udpPort, datagrams: ["ai.tokens:3|c|#tenant:outage"])
+        try daemon.poll(what: "three events accepted") { try daemon.metric("meterd_events_accepted_total") == 3 }
         try daemon.poll(what: "two rounds queued") { try daemon.metric("meterd_redis_mirror_lag_rounds") == 2 }
         #expect(try daemon.metric("meterd_redis_mirror_connected") == 0)
 
