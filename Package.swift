@@ -78,6 +78,7 @@ let package = Package(
                 "MeterHTTP",
                 "MeterPostgres",
                 "MeterSystemd",
+                "MeterRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,7 +93,7 @@ let package = Package(
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
-        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "MeterPostgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "MeterPostgres", "MeterRedis"], swiftSettings: swiftSettings),
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),

@@ -25,7 +25,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("postgres"), help: ArgumentHelp("PostgreSQL connection string (not used yet).", valueName: "URL"))
     var postgres: String?
 
-    @Option(name: .customLong("redis"), help: ArgumentHelp("Redis URL (not used yet).", valueName: "URL"))
+    @Option(name: .customLong("redis"), help: ArgumentHelp("Redis URL (redis://[[user]:password@]host[:port][/db]): mirror current-period totals there.", valueName: "URL"))
     var redis: String?
 
     @Option(name: .customLong("shards"), help: ArgumentHelp("Ring shards, one aggregation thread each (1 to 256).", valueName: "N"))

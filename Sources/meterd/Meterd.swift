@@ -23,6 +23,7 @@ struct Meterd: AsyncParsableCommand {
     @OptionGroup var options: DaemonOptions
 
     func run() async throws {
+        signal(SIGPIPE, SIG_IGN)  // hiredis writes with write(2): a closed Redis socket must not kill us
         let level = options.parsedLogLevel ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -53,6 +54,9 @@ struct Meterd: AsyncParsableCommand {
                 durable: PostgresRollupSink(connectionString: url, instance: Self.instanceName(), logger: logger),
                 memory: sink)
         }
+        // Redis mirrors only what the write above committed, off the ingest path (RedisMirror).
+        let mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
+        if let mirror { flushSink = MirroredRollupSink(committed: flushSink, mirror: mirror) }
         let group = MultiThreadedEventLoopGroup.singleton
         let activated = ActivatedSockets.fromEnvironment(logger: logger)
         var listeners = ["udp", "tcp", "http"]
@@ -81,6 +85,8 @@ struct Meterd: AsyncParsableCommand {
         }
         // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
         services.append(SystemdService(readiness: readiness, stats: ingestStats, logger: logger))
+
+        if let mirror { services.insert(mirror, at: 0) }  // first started, last stopped: after the final flush
 
         logger.info("meterd starting", metadata: [
             "shards": "\(configuration.shardCount)",

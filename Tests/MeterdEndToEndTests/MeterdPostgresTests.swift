@@ -32,6 +32,11 @@ import Testing
             ])
             let tcp = try TestSockets.connectTCP(port: daemon.tcpPort)
             try TestSockets.sendAndClose(tcp, "providers.active:p-2|s|#tenant:pg-acme\nproviders.active:p-1|s|#tenant:pg-acme\n")
+            // Plain StatsD lines are never acknowledged: wait until meterd has them before stopping it.
+            try daemon.poll(what: "all lines received") {
+                try daemon.metric("meterd_events_received_total{transport=\"udp\"}") == 4
+                    && daemon.metric("meterd_events_received_total{transport=\"tcp\"}") == 2
+            }
             #expect(try daemon.terminate() == 0)
 
             let database = try connect()

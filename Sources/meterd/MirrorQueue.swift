@@ -1,0 +1,128 @@
+import MeterCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bounded FIFO of committed flush rounds between the flusher (producer, never blocks)
+/// and the Redis mirror thread (consumer, blocks while it waits for work).
+///
+/// When `capacity` rounds are waiting, `push` drops the oldest one and counts it: memory stays
+/// bounded however long Redis is away, and the flusher never waits for the mirror.
+/// A pthread mutex and condition variable, not `Synchronization.Mutex`, because the consumer
+/// sleeps until work arrives, the queue closes, or a back-off delay ends.
+final class MirrorQueue: @unchecked Sendable {
+    // @unchecked: every stored var below is read and written only with `mutex` held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var rounds: [[RollupDelta]] = []
+    private var closing = false
+    let capacity: Int
+    /// Called with the new depth on every change, with the lock held, so a depth gauge never
+    /// ends on a stale value written by the other thread.
+    private let depthChanged: @Sendable (Int) -> Void
+
+    init(capacity: Int, depthChanged: @escaping @Sendable (Int) -> Void = { _ in }) {
+        precondition(capacity > 0, "the mirror queue needs room for at least one round")
+        self.capacity = capacity
+        self.depthChanged = depthChanged
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Appends a round; returns the queue depth after the push and whether the oldest round
+    /// had to be dropped to make room.
+    func push(_ round: [RollupDelta]) -> (depth: Int, droppedOldest: Bool) {
+        locked {
+            var dropped = false
+            if rounds.count >= capacity {
+                rounds.removeFirst()
+                dropped = true
+            }
+            rounds.append(round)
+            depthChanged(rounds.count)
+            pthread_cond_broadcast(condition)
+            return (rounds.count, dropped)
+        }
+    }
+
+    /// Puts a round taken with `next()` back at the front (it was never sent). Returns false,
+    /// and drops it, when newer rounds filled the queue meanwhile.
+    func requeueFront(_ round: [RollupDelta]) -> (depth: Int, requeued: Bool) {
+        locked {
+            guard rounds.count < capacity else { return (rounds.count, false) }
+            rounds.insert(round, at: 0)
+            depthChanged(rounds.count)
+            return (rounds.count, true)
+        }
+    }
+
+    /// The oldest round, waiting for one; nil once the queue is closed and empty.
+    func next() -> (round: [RollupDelta], depth: Int)? {
+        locked {
+            while rounds.isEmpty && !closing { pthread_cond_wait(condition, mutex) }
+            guard !rounds.isEmpty else { return nil }
+            let round = rounds.removeFirst()
+            depthChanged(rounds.count)
+            return (round, rounds.count)
+        }
+    }
+
+    /// Sleeps for `duration` or until the queue closes (a back-off that shutdown can cut short).
+    func sleep(_ duration: Duration) {
+        locked {
+            var deadline = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
+            let (seconds, attoseconds) = duration.components
+            var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
+            deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
+            nanoseconds %= 1_000_000_000
+            deadline.tv_nsec = nanoseconds
+            while !closing {
+                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+            }
+        }
+    }
+
+    /// Wakes the consumer for good: `next()` returns what is left, then nil.
+    func close() {
+        locked {
+            closing = true
+            pthread_cond_broadcast(condition)
+        }
+    }
+
+    var isClosing: Bool { locked { closing } }
+    var depth: Int { locked { rounds.count } }
+
+    /// Empties the queue (shutdown ran out of time); returns how many rounds were discarded.
+    func discardAll() -> Int {
+        locked {
+            let count = rounds.count
+            rounds.removeAll()
+            depthChanged(0)
+            return count
+        }
+    }
+}
