@@ -32,6 +32,11 @@ import Testing
             ])
             let tcp = try TestSockets.connectTCP(port: daemon.tcpPort)
             try TestSockets.sendAndClose(tcp, "providers.active:p-2|s|#tenant:pg-acme\nproviders.active:p-1|s|#tenant:pg-acme\n")
+            // Wait until meterd has taken every line before SIGTERM: under load (other e2e tests
+            // running in parallel) the TCP bytes may not have been read yet when the signal lands.
+            try daemon.poll(what: "events accepted") {
+                try daemon.metric("meterd_events_accepted_total") == 5 && daemon.metric("meterd_events_duplicate_total") == 1
+            }
             #expect(try daemon.terminate() == 0)
 
             let database = try connect()
