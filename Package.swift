@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MeterCore", targets: ["MeterCore"]),
         .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
         .executable(name: "meterd", targets: ["meterd"]),
+        .executable(name: "meterctl", targets: ["meterctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
@@ -93,7 +94,7 @@ let package = Package(
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
-        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "MeterPostgres", "MeterRedis"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis"], swiftSettings: swiftSettings),
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -101,6 +102,16 @@ let package = Package(
         .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore"], swiftSettings: swiftSettings),
         // Integration tests against a real PostgreSQL (METERD_TEST_POSTGRES_URL, set by scripts/test.sh).
         .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore"], swiftSettings: swiftSettings),
+
+        // meterctl: `send` lines and `load` (a bounded load generator) over UDP, TCP or Unix sockets.
+        // MeterctlKit holds its sockets, datagram packing, pacing and line pool (unit-tested).
+        .target(name: "MeterctlKit", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "meterctl",
+            dependencies: ["MeterctlKit", "MeterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeterctlTests", dependencies: ["MeterctlKit", "MeterCore"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
