@@ -1,8 +1,8 @@
 import MeterCore
 import Synchronization
 
-/// Where flushed rollup deltas go. The seam for the PostgreSQL adapter: the lead wires
-/// `RollupWriter.write(deltas, checkpoint:)` behind this protocol.
+/// Where flushed rollup deltas go. The executable puts the PostgreSQL writer, the in-memory
+/// totals and the Redis mirror behind it (`Sources/meterd/`); this module knows none of them.
 ///
 /// Contract: `write` applies all of `deltas`, in order, or none of them (it throws); the
 /// flusher keeps deltas whose write threw and passes them again, before newer ones, on the

@@ -16,13 +16,13 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("http"), help: ArgumentHelp("HTTP address for /metrics, /healthz, /readyz.", valueName: "HOST:PORT"))
     var http = "127.0.0.1:9125"
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Directory for the write-ahead log (not used yet).", valueName: "DIR"))
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("State directory: the hash seed (and, later, the write-ahead log).", valueName: "DIR"))
     var dataDir: String?
 
     @Option(name: .customLong("flush-interval"), help: ArgumentHelp("Seconds between flushes (fractions allowed).", valueName: "SECONDS"))
     var flushInterval: Double = 10
 
-    @Option(name: .customLong("postgres"), help: ArgumentHelp("PostgreSQL connection string (not used yet).", valueName: "URL"))
+    @Option(name: .customLong("postgres"), help: ArgumentHelp("PostgreSQL connection string (URI or key=value; PG* environment variables fill in the rest): flush rollups there.", valueName: "URL"))
     var postgres: String?
 
     @Option(name: .customLong("redis"), help: ArgumentHelp("Redis URL (redis://[[user]:password@]host[:port][/db]): mirror current-period totals there.", valueName: "URL"))

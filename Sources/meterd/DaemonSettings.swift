@@ -2,8 +2,7 @@ import ArgumentParser
 import Logging
 import MeterIngest
 
-/// The validated command line, in the types the services take. `postgresURL`, `redisURL` and
-/// `dataDir` are kept for the PostgreSQL, Redis and WAL adapters, which are not wired yet.
+/// The validated command line, in the types the services take.
 struct DaemonSettings: Sendable {
     var udp: ListenAddress
     var tcp: ListenAddress
