@@ -7,6 +7,8 @@ import Synchronization
 /// difference since its previous report, once per read (never per line): one lock per read.
 public final class IngestStats: Sendable {
     private let totals = Mutex<[IngestCounts]>(Transport.allCases.map { _ in IngestCounts() })
+    /// Datagrams the kernel dropped before meterd could read them (the UDP listener sets the port).
+    public let kernelUDPDrops = KernelUDPDrops()
 
     public init() {}
 

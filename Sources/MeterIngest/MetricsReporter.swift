@@ -13,12 +13,14 @@ import Synchronization
 /// `meterd_events_refused_total{transport,reason}` (transport `aggregator` for the limits the
 /// aggregator applies), `meterd_events_duplicate_total`, `meterd_ring_dropped_total{reason}`,
 /// `meterd_ring_occupancy_bytes{shard}`, `meterd_series{shard}`, `meterd_flush_lag_seconds`,
-/// `meterd_flush_unwritten_deltas` (and `meterd_flush_seconds`, recorded by the flusher).
+/// `meterd_flush_unwritten_deltas`, `meterd_udp_kernel_dropped_total` (the kernel's drops for
+/// the UDP socket, from `/proc/net/udp`) and `meterd_flush_seconds` (recorded by the flusher).
 public final class MetricsReporter: Service, Sendable {
     private struct State {
         var ingest = Transport.allCases.map { _ in IngestCounts() }
         var aggregate = AggregateCounts()
         var refused: [String: Counter] = [:]
+        var kernelUDPDrops = 0
     }
 
     let engine: MeterEngine
@@ -37,6 +39,7 @@ public final class MetricsReporter: Service, Sendable {
     private let oversized = Counter(label: "meterd_ring_dropped_total", dimensions: [("reason", "oversized")])
     private let occupancy: [Gauge]
     private let series: [Gauge]
+    private let kernelUDPDrops = Counter(label: "meterd_udp_kernel_dropped_total")
     private let flushLag = Gauge(label: "meterd_flush_lag_seconds")
     private let unwritten = Gauge(label: "meterd_flush_unwritten_deltas")
 
@@ -68,6 +71,7 @@ public final class MetricsReporter: Service, Sendable {
     public func refresh() {
         let ingest = Transport.allCases.map { ingestStats.totals($0) }
         let shards = aggregateStats.snapshots()
+        let kernelDrops = ingestStats.kernelUDPDrops.total()
         var aggregate = AggregateCounts()
         for shard in shards {
             aggregate.accepted += shard.counts.accepted
@@ -89,6 +93,10 @@ public final class MetricsReporter: Service, Sendable {
             add(duplicates, aggregate.duplicates - state.aggregate.duplicates)
             for reason in RefusalReason.allCases {
                 add(refusedCounter("aggregator", reason, &state), aggregate.refusals[reason] - state.aggregate.refusals[reason])
+            }
+            if let kernelDrops {
+                add(kernelUDPDrops, kernelDrops - state.kernelUDPDrops)
+                state.kernelUDPDrops = kernelDrops
             }
             state.ingest = ingest
             state.aggregate = aggregate

@@ -65,6 +65,7 @@ public struct UDPListener: Service {
             channel = try await bootstrap.bind(host: settings.address.host, port: settings.address.port).get()
         }
         let receiveBuffer = try? await channel.getOption(.socketOption(.so_rcvbuf)).get()
+        if let port = channel.localAddress?.port { stats.kernelUDPDrops.watch(port: port) }
         readiness.markBound("udp")
         logger.info("listening", metadata: [
             "listener": "udp", "address": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.address)")",
