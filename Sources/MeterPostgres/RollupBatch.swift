@@ -50,29 +50,11 @@ package struct RollupBatch {
         var text = "{"
         for (index, dimension) in dimensions.enumerated() {
             if index > 0 { text += "," }
-            appendJSONString(dimension.key, to: &text)
+            JSONString.append(dimension.key, to: &text)
             text += ":"
-            appendJSONString(dimension.value, to: &text)
+            JSONString.append(dimension.value, to: &text)
         }
         return text + "}"
-    }
-
-    static func appendJSONString(_ string: String, to text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 
     /// A 128-bit member fingerprint as a uuid (32 hex digits, high word first).
