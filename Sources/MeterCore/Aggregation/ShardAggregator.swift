@@ -58,7 +58,7 @@ public final class ShardAggregator {
         let position: Int
         switch findOrCreateSeries(event) {
         case .success(let found): position = found
-        case .failure(let refusal): return .refused(refusal.reason)
+        case .failure(let reason): return .refused(reason)
         }
         series[position].lastArrival = Swift.max(series[position].lastArrival, event.receivedAt)
 
@@ -75,9 +75,7 @@ public final class ShardAggregator {
         return outcome
     }
 
-    struct Refusal: Error { let reason: RefusalReason }
-
-    private func findOrCreateSeries(_ event: EventRecordView) -> Result<Int, Refusal> {
+    private func findOrCreateSeries(_ event: EventRecordView) -> Result<Int, RefusalReason> {
         let key = event.seriesKey
         let hash = event.seriesHash
         let found = index.find(hash: hash) { position in
@@ -87,7 +85,7 @@ public final class ShardAggregator {
         }
         if let found { return .success(found) }
         if let reason = limiter.admit(tenant: event.tenant, dimensions: event.dimensions) {
-            return .failure(Refusal(reason: reason))
+            return .failure(reason)
         }
         series.append(Series(key: [UInt8](key), hash: hash, type: event.type, arrival: event.receivedAt))
         index.insert(hash: hash, position: series.count - 1)

@@ -3,7 +3,7 @@
 /// Each case is distinct so a sender learns exactly what to fix, and each `label` is a
 /// stable, Prometheus-safe value for the `reason` label of the refusal counters.
 /// Add new cases at the end: the raw values are persisted in counters and WAL records.
-public enum RefusalReason: UInt8, Sendable, Hashable, CaseIterable {
+public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
     // Framing
     case lineTooLong = 1
     // Metric name
