@@ -13,7 +13,8 @@ set -euo pipefail
 # Build: pkg-config and the C libraries behind the CLibPQ, CHiredis and
 #        CSystemd system-library targets.
 # Test/run: real PostgreSQL and Redis servers (scripts/services.sh), systemd's
-#        systemd-socket-activate, ps/pgrep (procps) and nc (netcat-openbsd).
+#        systemd-socket-activate, ps/pgrep (procps), nc (netcat-openbsd) and
+#        promtool (prometheus), which validates the /metrics exposition.
 PACKAGES=(
     pkg-config
     libpq-dev
@@ -25,6 +26,7 @@ PACKAGES=(
     systemd
     procps
     netcat-openbsd
+    prometheus
 )
 
 check_only=0

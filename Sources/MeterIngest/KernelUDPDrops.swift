@@ -21,7 +21,7 @@ public final class KernelUDPDrops: Sendable {
         guard port > 0 else { return nil }
         var found: Int? = nil
         for path in ["/proc/net/udp", "/proc/net/udp6"] {
-            guard let text = Self.read(path) else { continue }
+            guard let text = ProcFile.read(path) else { continue }
             if let drops = Self.drops(inProcNetUDP: text, port: port) { found = (found ?? 0) + drops }
         }
         return found
@@ -38,18 +38,5 @@ public final class KernelUDPDrops: Sendable {
             total = (total ?? 0) + drops
         }
         return total
-    }
-
-    private static func read(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0 ..< count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -14,7 +14,8 @@ import Synchronization
 /// aggregator applies), `meterd_events_duplicate_total`, `meterd_ring_dropped_total{reason}`,
 /// `meterd_ring_occupancy_bytes{shard}`, `meterd_series{shard}`, `meterd_flush_lag_seconds`,
 /// `meterd_flush_unwritten_deltas`, `meterd_udp_kernel_dropped_total` (the kernel's drops for
-/// the UDP socket, from `/proc/net/udp`) and `meterd_flush_seconds` (recorded by the flusher).
+/// the UDP socket, from `/proc/net/udp`), `meterd_flush_seconds` (recorded by the flusher) and
+/// the `process_*` figures (`ProcessMetrics`).
 public final class MetricsReporter: Service, Sendable {
     private struct State {
         var ingest = Transport.allCases.map { _ in IngestCounts() }
@@ -42,6 +43,7 @@ public final class MetricsReporter: Service, Sendable {
     private let kernelUDPDrops = Counter(label: "meterd_udp_kernel_dropped_total")
     private let flushLag = Gauge(label: "meterd_flush_lag_seconds")
     private let unwritten = Gauge(label: "meterd_flush_unwritten_deltas")
+    private let process = ProcessMetrics()
 
     public init(engine: MeterEngine, ingestStats: IngestStats, aggregateStats: AggregateStats,
                 flushStats: FlushStats, interval: Duration = .seconds(1)) {
@@ -107,6 +109,7 @@ public final class MetricsReporter: Service, Sendable {
         }
         flushLag.record(flushStats.lagSeconds)
         unwritten.record(flushStats.unwrittenDeltas)
+        process.refresh()
     }
 
     private func add(_ counter: @autoclosure () -> Counter, _ amount: Int) {

@@ -31,7 +31,7 @@ struct Meterd: AsyncParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         let logger = Logger(label: "meterd")
 
         var configuration = EngineConfiguration()

@@ -1,0 +1,38 @@
+/// The `# HELP` line of every metric meterd exports, by metric name: one table, so the
+/// exposition, `docs/daemon.md` and Prometheus' linter agree. A metric missing here is
+/// exported without help, which the `/metrics` end-to-end test (`promtool check metrics`)
+/// reports.
+enum MetricHelp {
+    static func text(for name: String) -> String { table[name] ?? "" }
+
+    static let table: [String: String] = [
+        // Ingestion (MeterIngest.MetricsReporter)
+        "meterd_events_received_total": "Lines received, by transport.",
+        "meterd_events_accepted_total": "Events counted into the aggregates.",
+        "meterd_events_refused_total": "Lines refused, by transport (aggregator for aggregation limits) and reason.",
+        "meterd_events_duplicate_total": "Events whose idempotency id was already counted.",
+        "meterd_ring_dropped_total": "Records dropped at the ring, by reason (UDP only: streams wait).",
+        "meterd_ring_occupancy_bytes": "Bytes waiting in each ring shard.",
+        "meterd_series": "Series held by each shard's aggregator.",
+        "meterd_udp_kernel_dropped_total": "Datagrams the kernel dropped on meterd's UDP socket (receive buffer full).",
+        // Flushing
+        "meterd_flush_seconds": "Time to write one flush round to the rollup sink.",
+        "meterd_flush_lag_seconds": "Seconds since the last successful flush.",
+        "meterd_flush_unwritten_deltas": "Rollup deltas waiting for a successful write.",
+        // Redis mirror (meterd.RedisMirror)
+        "meterd_redis_mirror_connected": "1 while the Redis mirror holds a connection.",
+        "meterd_redis_mirror_rounds_total": "Flush rounds sent to Redis, by result.",
+        "meterd_redis_mirror_dropped_rounds_total": "Flush rounds dropped from the full mirror queue or at shutdown.",
+        "meterd_redis_mirror_errors_total": "Redis errors of the mirror, by kind.",
+        "meterd_redis_mirror_lag_rounds": "Flush rounds waiting in the mirror queue.",
+        "meterd_redis_mirror_needs_resync": "1 when Redis may differ from the committed totals (a round failed or was dropped).",
+        // Process (MeterIngest.ProcessMetrics)
+        "process_cpu_seconds_total": "User and system CPU time spent, in seconds.",
+        "process_resident_memory_bytes": "Resident memory size, in bytes.",
+        "process_virtual_memory_bytes": "Virtual memory size, in bytes.",
+        "process_open_fds": "Open file descriptors.",
+        "process_max_fds": "Maximum number of open file descriptors (soft limit).",
+        "process_start_time_seconds": "Start time of the process since the Unix epoch, in seconds.",
+        "process_threads": "Threads of the process.",
+    ]
+}
