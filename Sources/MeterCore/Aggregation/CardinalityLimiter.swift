@@ -6,6 +6,10 @@ import Synchronization
 /// A tenant's series are spread over shards, so the counts live here, behind one lock. It is
 /// consulted only when a series is created or forgotten, never for an event of a known series,
 /// so the lock is off the hot path.
+///
+/// The three limits can be changed while running (`update`, SIGHUP): a lower limit refuses new
+/// series from then on and never evicts a live one, so a tenant above it stays there until its
+/// series go idle.
 public final class CardinalityLimiter: Sendable {
     private struct TenantState {
         var seriesCount = 0
@@ -13,18 +17,41 @@ public final class CardinalityLimiter: Sendable {
         var dimensionValues: [[UInt8]: [UInt64: Int]] = [:]
     }
 
+    /// The limits this type enforces, a part of `AggregatorLimits`.
+    public struct Limits: Sendable, Hashable {
+        public var maxSeries: Int
+        public var maxSeriesPerTenant: Int
+        public var maxValuesPerDimension: Int
+
+        public init(_ limits: AggregatorLimits) {
+            maxSeries = limits.maxSeries
+            maxSeriesPerTenant = limits.maxSeriesPerTenant
+            maxValuesPerDimension = limits.maxValuesPerDimension
+        }
+    }
+
     private struct State {
+        var limits: Limits
         var totalSeries = 0
         var tenants: [[UInt8]: TenantState] = [:]
     }
 
-    private let limits: AggregatorLimits
     private let hasher: ByteHasher
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     public init(limits: AggregatorLimits, hasher: ByteHasher) {
-        self.limits = limits
         self.hasher = hasher
+        state = Mutex(State(limits: Limits(limits)))
+    }
+
+    /// The limits in force.
+    public var limits: Limits { state.withLock { $0.limits } }
+
+    /// Replaces the limits; `limits` must be valid (`AggregatorLimits.validationErrors()`).
+    public func update(_ limits: Limits) {
+        precondition(limits.maxSeries >= 1 && limits.maxSeriesPerTenant >= 1 && limits.maxValuesPerDimension >= 1,
+                     "invalid cardinality limits")
+        state.withLock { $0.limits = limits }
     }
 
     /// Live series in the daemon.
@@ -44,6 +71,7 @@ public final class CardinalityLimiter: Sendable {
             entries.append(([UInt8](key), hasher.hash(value)))
         }
         return state.withLock { state -> RefusalReason? in
+            let limits = state.limits
             if state.totalSeries >= limits.maxSeries { return .seriesLimit }
             var tenantState = state.tenants[tenantKey] ?? TenantState()
             if tenantState.seriesCount >= limits.maxSeriesPerTenant { return .tenantSeriesLimit }

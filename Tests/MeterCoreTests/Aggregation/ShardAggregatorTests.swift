@@ -102,6 +102,30 @@ import Testing
         #expect(limiter.seriesCount(tenant: "a") == 2)
     }
 
+    @Test func updatedLimitsApplyToNewSeriesAndNeverEvictLiveOnes() {
+        var limits = AggregatorLimits()
+        limits.maxSeriesPerTenant = 3
+        let limiter = CardinalityLimiter(limits: limits, hasher: Self.hasher)
+        let aggregator = Self.aggregator(limits: limits, limiter: limiter)
+        #expect(Self.feed(aggregator, [counter(metric: "m1"), counter(metric: "m2")]) == [.accepted, .accepted])
+
+        var lower = limiter.limits
+        lower.maxSeriesPerTenant = 1
+        limiter.update(lower)
+        // Both live series keep counting; a third is refused under the new limit.
+        #expect(Self.feed(aggregator, [counter(metric: "m1"), counter(metric: "m2"), counter(metric: "m3")])
+            == [.accepted, .accepted, .refused(.tenantSeriesLimit)])
+
+        var higher = lower
+        higher.maxSeriesPerTenant = 5
+        higher.maxValuesPerDimension = 1
+        limiter.update(higher)
+        #expect(limiter.limits == higher)
+        #expect(Self.feed(aggregator, [counter(metric: "m3"), counter(metric: "m4", dims: [("model", "a")]),
+                                       counter(metric: "m5", dims: [("model", "b")])])
+            == [.accepted, .accepted, .refused(.dimensionValueLimit)])
+    }
+
     @Test func dimensionValuesAreLimitedPerTenant() {
         var limits = AggregatorLimits()
         limits.maxValuesPerDimension = 2
