@@ -25,10 +25,9 @@ struct Meterd: AsyncParsableCommand {
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)  // hiredis writes with write(2): a closed Redis socket must not kill us
         let level = options.parsedLogLevel ?? .info
+        let logLevel = LogLevelControl(level)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            ControlledLogHandler(inner: StreamLogHandler.standardError(label: label), control: logLevel)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
