@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        // Configuration file (YAML), environment and flags for meterd (MeterConfig).
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
@@ -70,6 +73,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // meterd's settings: every key, its defaults, and loading them from a YAML file, the
+        // environment (METERD_*) and flags, with errors naming the key and where it came from.
+        .target(
+            name: "MeterConfig",
+            dependencies: [
+                "MeterCore",
+                "MeterIngest",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeterConfigTests", dependencies: ["MeterConfig", "MeterCore", "MeterIngest"], swiftSettings: swiftSettings),
+
         // The daemon: flags, logging and metrics bootstrap, ServiceGroup.
         .executableTarget(
             name: "meterd",
@@ -77,6 +95,7 @@ let package = Package(
                 "MeterCore",
                 "MeterIngest",
                 "MeterHTTP",
+                "MeterConfig",
                 "MeterPostgres",
                 "MeterSystemd",
                 "MeterRedis",

@@ -1,0 +1,34 @@
+import Logging
+import MeterCore
+import MeterIngest
+
+/// Everything meterd is configured with, in the types the services take. The initial values
+/// here (and those of `EngineConfiguration`) are the built-in defaults: the single source of
+/// truth that `config/meterd.yaml` documents and a test compares it with.
+/// `DaemonConfiguration.load` fills it from flags, the environment and the config file.
+public struct DaemonSettings: Sendable, Hashable {
+    /// `udp`
+    public var udp = ListenAddress(host: "127.0.0.1", port: 8125)
+    /// `tcp`
+    public var tcp = ListenAddress(host: "127.0.0.1", port: 8126)
+    /// `http`
+    public var http = ListenAddress(host: "127.0.0.1", port: 9125)
+    /// `unix`: off when nil.
+    public var unixPath: String?
+    /// `data_dir`: none when nil (random hash seed per process).
+    public var dataDir: String?
+    /// `flush_interval`
+    public var flushInterval: Duration = .seconds(10)
+    /// `postgres`: a libpq connection string, may carry a password (never log it).
+    public var postgresURL: String?
+    /// `redis`: a Redis URL, may carry a password (never log it).
+    public var redisURL: String?
+    /// `log_level`
+    public var logLevel: Logger.Level = .info
+    /// `debug_print_rollups`
+    public var debugPrintRollups = false
+    /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
+    public var engine = EngineConfiguration()
+
+    public init() {}
+}

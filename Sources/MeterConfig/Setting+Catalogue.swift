@@ -1,0 +1,75 @@
+import Logging
+import MeterCore
+import MeterIngest
+
+extension Setting {
+    /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
+    public static let all: [Setting] = daemon + engine
+
+    /// The key named `key`, if it is one.
+    public static func named(_ key: String) -> Setting? { byKey[key] }
+
+    private static let byKey = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    /// The daemon's own settings: listeners, storage, flushing, logging.
+    static let daemon: [Setting] = [
+        .address("udp", flag: "--udp") { $0.udp = $1 },
+        .address("tcp", flag: "--tcp") { $0.tcp = $1 },
+        .address("http", flag: "--http") { $0.http = $1 },
+        Setting(key: "unix", flag: "--unix", isSecret: false) { settings, path in
+            guard !path.isEmpty else { return "the path is empty" }
+            guard path.utf8.count <= 107 else { return "the path is longer than 107 bytes" }
+            settings.unixPath = path
+            return nil
+        },
+        .text("data_dir", flag: "--data-dir", what: "directory") { $0.dataDir = $1 },
+        Setting(key: "flush_interval", flag: "--flush-interval", isSecret: false) { settings, text in
+            guard let seconds = Double(text.trimmingSpaces) else { return "expected a number of seconds, got '\(text)'" }
+            guard seconds.isFinite, seconds >= 0.01, seconds <= 86_400 else {
+                return "must be between 0.01 and 86400 seconds, got '\(text)'"
+            }
+            settings.flushInterval = .milliseconds(Int64((seconds * 1000).rounded()))
+            return nil
+        },
+        .text("postgres", flag: "--postgres", secret: true, what: "connection string") { $0.postgresURL = $1 },
+        .text("redis", flag: "--redis", secret: true, what: "URL") { $0.redisURL = $1 },
+        Setting(key: "log_level", flag: "--log-level", isSecret: false) { settings, text in
+            guard let level = Logger.Level(rawValue: String(text.trimmingSpaces).lowercased()) else {
+                return "must be one of trace, debug, info, notice, warning, error, critical, got '\(text)'"
+            }
+            settings.logLevel = level
+            return nil
+        },
+        .bool("debug_print_rollups", flag: "--debug-print-rollups") { $0.debugPrintRollups = $1 },
+    ]
+
+    /// The engine's limits (`config/limits.md`), stored into `EngineConfiguration`.
+    static let engine: [Setting] = [
+        .int("protocol.max_line_bytes") { $0.engine.protocolLimits.maxLineBytes = $1 },
+        .int("protocol.max_name_bytes") { $0.engine.protocolLimits.maxNameBytes = $1 },
+        .int("protocol.max_tenant_bytes") { $0.engine.protocolLimits.maxTenantBytes = $1 },
+        .int("protocol.max_id_bytes") { $0.engine.protocolLimits.maxIDBytes = $1 },
+        .int("protocol.max_member_bytes") { $0.engine.protocolLimits.maxMemberBytes = $1 },
+        .int("protocol.max_tag_bytes") { $0.engine.protocolLimits.maxTagBytes = $1 },
+        .int("protocol.max_dimensions") { $0.engine.protocolLimits.maxDimensions = $1 },
+        // The aggregator keeps set buckets as long as lines may be late: one key sets both.
+        .int64("protocol.max_lateness_seconds") {
+            $0.engine.protocolLimits.maxLatenessSeconds = $1
+            $0.engine.aggregatorLimits.maxLatenessSeconds = $1
+        },
+        .int64("protocol.max_future_seconds") { $0.engine.protocolLimits.maxFutureSeconds = $1 },
+        .text("protocol.tenant_tag", flag: nil, what: "tag key") { $0.engine.protocolLimits.tenantTagKey = $1 },
+        .text("protocol.id_tag", flag: nil, what: "tag key") { $0.engine.protocolLimits.idTagKey = $1 },
+        .int("limits.max_series_per_tenant") { $0.engine.aggregatorLimits.maxSeriesPerTenant = $1 },
+        .int("limits.max_series") { $0.engine.aggregatorLimits.maxSeries = $1 },
+        .int("limits.max_values_per_dimension") { $0.engine.aggregatorLimits.maxValuesPerDimension = $1 },
+        .int("limits.max_set_members_per_bucket") { $0.engine.aggregatorLimits.maxSetMembersPerBucket = $1 },
+        .int64("aggregation.gauge_max_carry_seconds") { $0.engine.aggregatorLimits.gaugeMaxCarrySeconds = $1 },
+        .int64("aggregation.series_idle_seconds") { $0.engine.aggregatorLimits.seriesIdleSeconds = $1 },
+        .int64("dedup.window_seconds") { $0.engine.dedupWindowSeconds = $1 },
+        .int("dedup.max_entries") { $0.engine.dedupMaxEntries = $1 },
+        .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
+        .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
+        .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },
+    ]
+}
