@@ -1,67 +1,57 @@
 import ArgumentParser
-import MeterIngest
+import MeterConfig
 
-/// The command line. Every bad value fails at start-up with a message naming the flag
-/// (ArgumentParser exits with 64, EX_USAGE).
+/// The command line. Every setting option is optional: a flag that was not given leaves the
+/// key to the environment, the config file or the built-in default (`DaemonConfiguration`),
+/// which checks the values and names the flag in its messages. Defaults live in
+/// `DaemonSettings`, not here.
 struct DaemonOptions: ParsableArguments {
-    @Option(name: .customLong("udp"), help: ArgumentHelp("UDP listen address.", valueName: "HOST:PORT"))
-    var udp = "127.0.0.1:8125"
+    @Option(name: .customLong("config"), help: ArgumentHelp("YAML config file (config/meterd.yaml documents every key); also METERD_CONFIG.", valueName: "FILE"))
+    var config: String?
 
-    @Option(name: .customLong("tcp"), help: ArgumentHelp("TCP listen address.", valueName: "HOST:PORT"))
-    var tcp = "127.0.0.1:8126"
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any config key, e.g. --set limits.max_series_per_tenant=500 (repeatable).", valueName: "KEY=VALUE"))
+    var set: [String] = []
 
-    @Option(name: .customLong("unix"), help: ArgumentHelp("Unix stream socket path (off unless given).", valueName: "PATH"))
+    @Option(name: .customLong("udp"), help: ArgumentHelp("UDP listen address (udp, default \(DaemonSettings().udp)).", valueName: "HOST:PORT"))
+    var udp: String?
+
+    @Option(name: .customLong("tcp"), help: ArgumentHelp("TCP listen address (tcp, default \(DaemonSettings().tcp)).", valueName: "HOST:PORT"))
+    var tcp: String?
+
+    @Option(name: .customLong("unix"), help: ArgumentHelp("Unix stream socket path (unix, off unless given).", valueName: "PATH"))
     var unix: String?
 
-    @Option(name: .customLong("http"), help: ArgumentHelp("HTTP address for /metrics, /healthz, /readyz.", valueName: "HOST:PORT"))
-    var http = "127.0.0.1:9125"
+    @Option(name: .customLong("http"), help: ArgumentHelp("HTTP address for /metrics, /healthz, /readyz (http, default \(DaemonSettings().http)).", valueName: "HOST:PORT"))
+    var http: String?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("State directory: the hash seed (and, later, the write-ahead log).", valueName: "DIR"))
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("State directory: the hash seed (and, later, the write-ahead log) (data_dir).", valueName: "DIR"))
     var dataDir: String?
 
-    @Option(name: .customLong("flush-interval"), help: ArgumentHelp("Seconds between flushes (fractions allowed).", valueName: "SECONDS"))
-    var flushInterval: Double = 10
+    @Option(name: .customLong("flush-interval"), help: ArgumentHelp("Seconds between flushes, fractions allowed (flush_interval, default 10).", valueName: "SECONDS"))
+    var flushInterval: String?
 
-    @Option(name: .customLong("postgres"), help: ArgumentHelp("PostgreSQL connection string (URI or key=value; PG* environment variables fill in the rest): flush rollups there.", valueName: "URL"))
+    @Option(name: .customLong("postgres"), help: ArgumentHelp("PostgreSQL connection string (URI or key=value; PG* environment variables fill in the rest): flush rollups there (postgres).", valueName: "URL"))
     var postgres: String?
 
-    @Option(name: .customLong("redis"), help: ArgumentHelp("Redis URL (redis://[[user]:password@]host[:port][/db]): mirror current-period totals there.", valueName: "URL"))
+    @Option(name: .customLong("redis"), help: ArgumentHelp("Redis URL (redis://[[user]:password@]host[:port][/db]): mirror current-period totals there (redis).", valueName: "URL"))
     var redis: String?
 
-    @Option(name: .customLong("shards"), help: ArgumentHelp("Ring shards, one aggregation thread each (1 to 256).", valueName: "N"))
-    var shards = 8
+    @Option(name: .customLong("shards"), help: ArgumentHelp("Ring shards, one aggregation thread each, 1 to 256 (ring.shards, default 8).", valueName: "N"))
+    var shards: String?
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical."))
-    var logLevel = "info"
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (log_level, default info).", valueName: "LEVEL"))
+    var logLevel: String?
 
-    @Flag(name: .customLong("debug-print-rollups"),
-          help: "Debug: after the final flush, print the in-memory rollups to stdout as JSON, one line per tenant.")
-    var debugPrintRollups = false
+    @Flag(name: .customLong("debug-print-rollups"), inversion: .prefixedNo,
+          help: "Debug: after the final flush, print the in-memory rollups to stdout as JSON, one line per tenant (debug_print_rollups).")
+    var debugPrintRollups: Bool?
 
-    mutating func validate() throws {
-        _ = try address("--udp", udp)
-        _ = try address("--tcp", tcp)
-        _ = try address("--http", http)
-        if let unix {
-            guard !unix.isEmpty else { throw ValidationError("--unix: the path is empty") }
-            guard unix.utf8.count <= 107 else { throw ValidationError("--unix: the path is longer than 107 bytes") }
-        }
-        if let dataDir, dataDir.isEmpty { throw ValidationError("--data-dir: the directory is empty") }
-        guard flushInterval.isFinite, flushInterval >= 0.01, flushInterval <= 86_400 else {
-            throw ValidationError("--flush-interval: must be between 0.01 and 86400 seconds")
-        }
-        if let postgres, postgres.allSatisfy(\.isWhitespace) { throw ValidationError("--postgres: the connection string is empty") }
-        if let redis, redis.allSatisfy(\.isWhitespace) { throw ValidationError("--redis: the URL is empty") }
-        guard (1...256).contains(shards) else { throw ValidationError("--shards: must be between 1 and 256") }
-        guard parsedLogLevel != nil else {
-            throw ValidationError("--log-level: must be one of trace, debug, info, notice, warning, error, critical")
-        }
-    }
-
-    func address(_ flag: String, _ text: String) throws -> ListenAddress {
-        switch ListenAddress.parse(text) {
-        case .success(let address): return address
-        case .failure(let problem): throw ValidationError("\(flag): \(problem), got '\(text)'")
-        }
+    /// The given flags by config key, and the `--set` assignments.
+    func commandLineValues() throws(ConfigurationError) -> CommandLineValues {
+        try CommandLineValues(flags: [
+            "udp": udp, "tcp": tcp, "unix": unix, "http": http, "data_dir": dataDir,
+            "flush_interval": flushInterval, "postgres": postgres, "redis": redis,
+            "ring.shards": shards, "log_level": logLevel, "debug_print_rollups": debugPrintRollups.map { "\($0)" },
+        ], assignments: set)
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
+import MeterConfig
 import MeterCore
 import MeterHTTP
 import MeterIngest
@@ -12,8 +14,8 @@ import UnixSignals
 import Glibc
 #endif
 
-/// The meterd daemon: parses flags, bootstraps logging and metrics, assembles the services and
-/// runs them in one `ServiceGroup` until SIGTERM or SIGINT.
+/// The meterd daemon: loads its settings (flags, environment, config file), bootstraps logging
+/// and metrics, assembles the services and runs them in one `ServiceGroup` until SIGTERM or SIGINT.
 @main
 struct Meterd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +26,8 @@ struct Meterd: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)  // hiredis writes with write(2): a closed Redis socket must not kill us
-        let level = options.parsedLogLevel ?? .info
-        let logLevel = LogLevelControl(level)
+        let settings = try Self.loadSettings(options)
+        let logLevel = LogLevelControl(settings.logLevel)
         LoggingSystem.bootstrap { label in
             ControlledLogHandler(inner: StreamLogHandler.standardError(label: label), control: logLevel)
         }
@@ -33,13 +35,7 @@ struct Meterd: AsyncParsableCommand {
         MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         let logger = Logger(label: "meterd")
 
-        var configuration = EngineConfiguration()
-        configuration.shardCount = options.shards
-        let problems = configuration.validationErrors()
-        guard problems.isEmpty else {
-            throw ValidationError("invalid engine configuration: \(problems.joined(separator: "; "))")
-        }
-        let settings = DaemonSettings(options: options)
+        let configuration = settings.engine  // checked by DaemonConfiguration.load
         let engine = MeterEngine(configuration: configuration, hasher: try HashSeed.hasher(dataDirectory: settings.dataDir))
 
         let ingestStats = IngestStats()
@@ -89,7 +85,8 @@ struct Meterd: AsyncParsableCommand {
 
         logger.info("meterd starting", metadata: [
             "shards": "\(configuration.shardCount)",
-            "flush.interval_seconds": "\(options.flushInterval)",
+            "flush.interval_seconds": "\(Double(settings.flushInterval.components.seconds) + Double(settings.flushInterval.components.attoseconds) / 1e18)",
+            "config.file": "\(DaemonConfiguration.filePath(flag: options.config, environment: ProcessInfo.processInfo.environment) ?? "none")",
             "data_dir": "\(settings.dataDir ?? "none")",
             // Connection strings may carry passwords: only say whether they were given.
             "postgres.configured": "\(settings.postgresURL != nil)",
@@ -101,13 +98,29 @@ struct Meterd: AsyncParsableCommand {
             logger: logger))
         try await serviceGroup.run()
 
-        if options.debugPrintRollups {
+        if settings.debugPrintRollups {
             let rows = sink.rows()
             for tenant in RollupsJSON.tenants(in: rows) {
                 print(RollupsJSON.render(tenant: tenant, rows: rows), terminator: "")
             }
         }
         logger.info("meterd stopped")
+    }
+
+    /// The settings from flags, environment and config file. A bad value exits with the
+    /// message: 64 (EX_USAGE) when a flag is at fault, 78 (EX_CONFIG) for the file or environment.
+    static func loadSettings(_ options: DaemonOptions) throws -> DaemonSettings {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try DaemonConfiguration.load(file: DaemonConfiguration.filePath(flag: options.config, environment: environment),
+                                                environment: environment, flags: options.commandLineValues())
+        } catch {
+            if error.exitCode == ConfigurationError.usageExitCode { throw ValidationError(error.description) }
+            for problem in error.problems {  // a multi-line problem (a YAML syntax error) indents the rest
+                FileHandle.standardError.write(Data("Error: \(problem.message.replacingOccurrences(of: "\n", with: "\n  "))\n".utf8))
+            }
+            throw ExitCode(error.exitCode)
+        }
     }
 
     /// This instance's name in `meterd.flush_checkpoints`: `METERD_INSTANCE`, else the host name.
