@@ -86,7 +86,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MeterConfigTests", dependencies: ["MeterConfig", "MeterCore", "MeterIngest"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterConfigTests",
+            dependencies: [
+                "MeterConfig", "MeterCore", "MeterIngest",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // The daemon: flags, logging and metrics bootstrap, ServiceGroup.
         .executableTarget(
