@@ -37,7 +37,7 @@ final class DaemonProcess {
 
     /// - Parameters:
     ///   - environment: variables set (or, with a nil value, removed) in the daemon's environment,
-    ///     on top of the test runner's.
+    ///     on top of the test runner's less its `METERD_*` variables (`environment(_:)`).
     ///   - launcher: a command that starts meterd as its last arguments (e.g.
     ///     `systemd-socket-activate -l ADDR`); the meterd path and flags are appended.
     init(arguments extra: [String] = [], flushInterval: String = "0.1", unix: Bool = true,
@@ -67,14 +67,19 @@ final class DaemonProcess {
             process.executableURL = binary
             process.arguments = arguments + extra
         }
-        if !environment.isEmpty {
-            var merged = ProcessInfo.processInfo.environment
-            for (name, value) in environment { merged[name] = value }
-            process.environment = merged
-        }
+        process.environment = Self.environment(environment)
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
+    }
+
+    /// The test runner's environment without any `METERD_*` variable (scripts/test.sh exports
+    /// `METERD_POSTGRES_URL` and others, and any `METERD_<KEY>` would configure the daemon),
+    /// then `changes` applied: a test names every setting its daemon gets from the environment.
+    static func environment(_ changes: [String: String?] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METERD_") }
+        for (name, value) in changes { environment[name] = value }
+        return environment
     }
 
     /// Waits until `/readyz` answers 200.
