@@ -36,7 +36,7 @@ public struct Setting: Sendable {
 // MARK: - Value kinds
 
 extension Setting {
-    /// An integer in `range`; further limits are checked by `EngineConfiguration.validationErrors()`.
+    /// An integer; its bounds are checked by `EngineConfiguration.validationErrors()`.
     static func int(_ key: String, flag: String? = nil, _ store: @escaping @Sendable (inout DaemonSettings, Int) -> Void) -> Setting {
         Setting(key: key, flag: flag, isSecret: false) { settings, text in
             guard let value = Int(text.trimmingSpaces) else { return "expected an integer, got '\(text)'" }
