@@ -28,7 +28,7 @@ public struct CommandLineValues: Sendable, Hashable {
             let flag = "--set \(key)"
             guard Setting.named(key) != nil else {
                 problems.append(.init(key: key, origin: .flag(flag),
-                                      message: "\(key) (flag \(flag)): unknown key\(ConfigFile.suggestion(for: key))"))
+                                      message: "\(key) (flag \(flag)): unknown key\(KeySuggestion.suggestion(for: key))"))
                 continue
             }
             values[key] = Given(value: String(assignment[assignment.index(after: equals)...]), flag: flag)

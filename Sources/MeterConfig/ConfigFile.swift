@@ -50,7 +50,7 @@ struct ConfigFile {
             let key = components.joined(separator: ".")
             lines[key] = line
             guard let setting = Setting.named(key) else {
-                problems.append(failure("unknown key\(suggestion(for: key))", key: key, line: line))
+                problems.append(failure("unknown key\(KeySuggestion.suggestion(for: key))", key: key, line: line))
                 continue
             }
             switch value {
@@ -83,25 +83,5 @@ struct ConfigFile {
         case .sequence: "a list"
         case .alias: "an alias"
         }
-    }
-
-    /// ` (did you mean 'KEY'?)` for the closest known key, when one is close.
-    static func suggestion(for key: String) -> String {
-        let scored = Setting.all.map { ($0.key, editDistance($0.key, key)) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, key.count / 4) else { return "" }
-        return " (did you mean '\(best.0)'?)"
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }

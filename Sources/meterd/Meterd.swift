@@ -34,6 +34,7 @@ struct Meterd: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         let logger = Logger(label: "meterd")
+        for warning in DaemonConfiguration.environmentWarnings(ProcessInfo.processInfo.environment) { logger.warning("\(warning)") }
 
         let configuration = settings.engine  // checked by DaemonConfiguration.load
         let engine = MeterEngine(configuration: configuration, hasher: try HashSeed.hasher(dataDirectory: settings.dataDir))

@@ -37,6 +37,16 @@ import Testing
         #expect(settings == DaemonSettings())
     }
 
+    @Test func aVariableCloseToASettingIsWarnedAbout() {
+        #expect(DaemonConfiguration.environmentWarnings([
+            "METERD_LIMITS_MAX_SERIES_PER_TENAT": "5", "METERD_UDP": "127.0.0.1:1",
+            "METERD_POSTGRES_URL": "x", "METERD_REDIS_URL": "x", "METERD_SERVICES_DIR": "x", "METERD_INSTANCE": "x",
+            "METERD_TEST_POSTGRES_URL": "x", "METERD_CONFIG": "x", "PATH": "/bin",
+        ]) == [
+            "environment variable METERD_LIMITS_MAX_SERIES_PER_TENAT is not a setting and is ignored (did you mean METERD_LIMITS_MAX_SERIES_PER_TENANT?)",
+        ])
+    }
+
     @Test func theDaemonFlagsKeepTheirNames() {
         let flags = Dictionary(uniqueKeysWithValues: Setting.all.compactMap { s in s.flag.map { (s.key, $0) } })
         #expect(flags == [
