@@ -14,14 +14,12 @@ public enum CRC32C {
 
     /// The CRC32C of `bytes`, continuing from `previous` (the result of an earlier call over
     /// the bytes before these; 0 to start).
-    @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         usesHardware ? hardware(bytes, continuing: previous) : software(bytes, continuing: previous)
     }
 
     /// The CPU-instruction path; only valid when `usesHardware` is true.
-    @usableFromInline
-    static func hardware(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+    public static func hardware(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return previous }
         return ~meter_crc32c_hardware(~previous, base, bytes.count)
     }
