@@ -108,7 +108,10 @@ let package = Package(
         // CMeterCRC32C is its CRC32C on the CPU's instruction (SSE4.2), with a Swift fallback.
         .target(name: "CMeterCRC32C"),
         .target(name: "MeterWAL", dependencies: ["CMeterCRC32C"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeterWALTests", dependencies: ["MeterWAL"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterWALTests", dependencies: ["MeterWAL", "wal-crash-writer"], swiftSettings: swiftSettings),
+        // Test helper for the crash test (appends until SIGKILL); the dependency above builds it.
+        .executableTarget(name: "wal-crash-writer", dependencies: ["MeterWAL"], path: "Tests/WALCrashWriter",
+                          swiftSettings: swiftSettings),
 
         // meterctl: `send` lines and `load` (a bounded load generator) over UDP, TCP or Unix sockets.
         // MeterctlKit holds its sockets, datagram packing, pacing and line pool (unit-tested).
