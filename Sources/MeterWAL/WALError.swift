@@ -56,6 +56,7 @@ private func errnoName(_ code: Int32) -> String {
     case 2: "ENOENT"
     case 17: "EEXIST"
     case 30: "EROFS"
+    case 27: "EFBIG"
     case 122: "EDQUOT"
     default: "see errno(3)"
     }

@@ -79,3 +79,42 @@ struct CrashTests {
         }
     }
 }
+
+extension CrashTests {
+    @Test("a write that fails (EFBIG past RLIMIT_FSIZE) stops the WAL; what was durable replays intact")
+    func failStopOnWriteError() throws {
+        let directory = TempDirectory()
+        defer { directory.remove() }
+        let output = directory.file("stdout")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = try writerBinary()
+        // Segments are 256 KiB; writes past 100 KiB of a file fail.
+        process.arguments = [directory.file("wal"), "0", String(100 << 10)]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 3)
+
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        let stop = try #require(lines.first { $0.hasPrefix("F ") || $0.hasPrefix("E ") })
+        #expect(stop.hasPrefix("F "), "\(stop)")
+        #expect(stop.contains("errno 27"), "EFBIG expected: \(stop)")
+        let durableAtStop = Int64(stop.split(separator: " ")[1])!
+        var durable: [Int64: Int] = [:]
+        for line in lines where line.hasPrefix("D ") {
+            let fields = line.split(separator: " ")
+            durable[Int64(fields[1])!] = Int(fields[2])!
+        }
+        #expect(!durable.isEmpty)
+        #expect(durable.keys.allSatisfy { $0 < durableAtStop })
+
+        // Without the limit, recovery finds every durable entry (and at most a torn tail after them).
+        let wal = try WriteAheadLog(directory: directory.file("wal"))
+        defer { try? wal.close() }
+        #expect(wal.recoveryReport.endLSN >= durableAtStop)
+        var found: [Int64: [UInt8]] = [:]
+        try wal.replay(from: 0) { lsn, payload in found[lsn] = Array(payload) }
+        #expect(durable.allSatisfy { found[$0.key] == crashPayload($0.value) })
+    }
+}

@@ -29,6 +29,8 @@ func say(_ line: String) {
 /// plain threads, and its callbacks on the WAL's committer thread.
 struct Writer: Sendable {
     let wal: WriteAheadLog
+    /// Microseconds to sleep after each append (0: none), so commits stay small.
+    var pause: UInt32 = 0
 
     func appendForever(startingAt start: Int, step: Int) {
         var index = start
@@ -45,15 +47,49 @@ struct Writer: Sendable {
                     usleep(1000)
                     continue
                 }
+            } catch let error as WALError {
+                if case .failed = error { failStop(error) }
+                say("E \(error)")
+                exit(1)
             } catch {
                 say("E \(error)")
                 exit(1)
             }
             index += step
+            if pause > 0 { usleep(pause) }
         }
     }
 }
 
+
+extension Writer {
+    /// After a write failed: every later call must fail the same way, and nothing more may
+    /// become durable.
+    func failStop(_ error: WALError) -> Never {
+        let durable = wal.durablePosition
+        var problems: [String] = []
+        do {
+            _ = try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try wal.append($0) }
+            problems.append("append succeeded after the failure")
+        } catch let again as WALError {
+            if again != error { problems.append("append threw \(again)") }
+        } catch {
+            problems.append("append threw \(error)")
+        }
+        do {
+            try wal.sync()
+            problems.append("sync succeeded after the failure")
+        } catch {}
+        if wal.durablePosition != durable { problems.append("durable position moved") }
+        if !wal.statistics.failed { problems.append("statistics.failed is false") }
+        if problems.isEmpty {
+            say("F \(durable) \(error)")
+        } else {
+            say("E fail-stop: \(problems.joined(separator: "; "))")
+        }
+        exit(3)
+    }
+}
 
 /// Hands a writer and its first index to a pthread.
 final class Box: @unchecked Sendable {
