@@ -55,7 +55,6 @@ extension WriteAheadLog {
             while taken.copying > 0 { lock.wait(committerWake) }
             lock.unlock()
 
-            let started = ContinuousClock.now
             var syncTime = Duration.zero
             var error: (any Error)?
             do {
@@ -63,7 +62,6 @@ extension WriteAheadLog {
             } catch let caught {
                 error = caught
             }
-            let elapsed = ContinuousClock.now - started
 
             lock.lock()
             var due: [(lsn: Int64, callback: @Sendable (Result<Int64, WALError>) -> Void)] = []
@@ -83,7 +81,6 @@ extension WriteAheadLog {
                 let nanoseconds = Self.nanoseconds(syncTime)
                 stats.syncNanoseconds += nanoseconds
                 stats.maxSyncNanoseconds = max(stats.maxSyncNanoseconds, nanoseconds)
-                _ = elapsed
                 if !callbacks.isEmpty {
                     let durable = durableLSN
                     due = callbacks.filter { $0.lsn <= durable }

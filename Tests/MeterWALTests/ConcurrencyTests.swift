@@ -53,3 +53,43 @@ struct ConcurrencyTests {
         }
     }
 }
+
+extension ConcurrencyTests {
+    @Test("sync() and wal.commit_bytes start a commit without waiting for a long commit interval")
+    func commitTriggers() throws {
+        let directory = TempDirectory()
+        defer { directory.remove() }
+        let configuration = WALConfiguration(segmentBytes: 1 << 20, maxBytes: 8 << 20, commitInterval: .seconds(30),
+                                             commitBytes: 64 << 10, maxEntryBytes: 16 << 10)
+        let wal = try WriteAheadLog(directory: directory.path, configuration: configuration)
+        let clock = ContinuousClock()
+
+        let small = try wal.appendOK(payload(1, count: 100))
+        #expect(wal.durablePosition < small.end, "30 s interval: not committed yet")
+        var synced: Int64 = 0
+        let forced = try clock.measure { synced = try wal.sync() }
+        #expect(synced >= small.end)
+        #expect(forced < .seconds(5))
+        #expect(wal.durablePosition >= small.end)
+
+        // 64 KiB pending starts a commit at once.
+        var last = small
+        let bytes = try clock.measure {
+            for index in 0..<5 { last = try wal.appendOK(payload(index, count: 16 << 10)) }
+            try wal.waitDurable(upTo: last.end - Int64(WALFormat.entryBytes(payloadBytes: 16 << 10)))
+        }
+        #expect(bytes < .seconds(5))
+
+        // Closing commits what is pending; afterwards waits and callbacks report `.closed`.
+        let pending = try wal.appendOK(payload(9, count: 10))
+        try wal.close()
+        #expect(wal.durablePosition >= pending.end)
+        #expect(throws: WALError.positionAhead(walEnd: pending.end, requested: pending.end + 8)) {
+            try wal.waitDurable(upTo: pending.end + 8)
+        }
+        let signal = Signal()
+        wal.whenDurable(pending.end) { signal.fire($0) }
+        #expect(try signal.wait().get() >= pending.end)
+        #expect(throws: WALError.closed) { try wal.release(upTo: pending.end) }
+    }
+}
