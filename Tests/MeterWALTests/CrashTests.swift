@@ -50,8 +50,13 @@ struct CrashTests {
             process.arguments = [directory.file("wal"), String(run * 10_000_000)]
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             try process.run()
-            // Let it write for a while (recovery first), then kill it wherever it is.
-            Thread.sleep(forTimeInterval: 0.4 + 0.15 * Double(run))
+            // Wait for recovery to finish (slow under sanitizers), let it write for a while,
+            // then kill it wherever it is.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, (try? String(contentsOfFile: output, encoding: .utf8))?.hasPrefix("R ") != true {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            Thread.sleep(forTimeInterval: 0.3 + 0.15 * Double(run))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
