@@ -130,4 +130,18 @@ struct RoundTripTests {
         wal.whenDurable(range.end) { result in signal.fire(result) }
         #expect(try signal.wait().get() >= range.end)
     }
+
+    @Test("durable(upTo:) suspends until the entry is durable")
+    func asyncDurable() async throws {
+        let directory = TempDirectory()
+        defer { directory.remove() }
+        let wal = try WriteAheadLog(directory: directory.path, configuration: smallConfiguration())
+        defer { try? wal.close() }
+        let ranges = try (0..<20).map { try wal.appendOK(payload($0, count: 100)) }
+        let durable = try await wal.durable(upTo: ranges.last!.end)
+        #expect(durable >= ranges.last!.end)
+        await #expect(throws: WALError.positionAhead(walEnd: ranges.last!.end, requested: ranges.last!.end + 1)) {
+            try await wal.durable(upTo: ranges.last!.end + 1)
+        }
+    }
 }
