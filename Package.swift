@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "MeterCore", targets: ["MeterCore"]),
         .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
+        .library(name: "MeterWAL", targets: ["MeterWAL"]),
         .executable(name: "meterd", targets: ["meterd"]),
         .executable(name: "meterctl", targets: ["meterctl"]),
     ],
@@ -129,6 +130,15 @@ let package = Package(
         .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore"], swiftSettings: swiftSettings),
         // Integration tests against a real PostgreSQL (METERD_TEST_POSTGRES_URL, set by scripts/test.sh).
         .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore"], swiftSettings: swiftSettings),
+
+        // The write-ahead log: checksummed segment files, group commit, recovery, release (docs/wal.md).
+        // CMeterCRC32C is its CRC32C on the CPU's instruction (SSE4.2), with a Swift fallback.
+        .target(name: "CMeterCRC32C"),
+        .target(name: "MeterWAL", dependencies: ["CMeterCRC32C"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterWALTests", dependencies: ["MeterWAL", "wal-crash-writer"], swiftSettings: swiftSettings),
+        // Test helper for the crash test (appends until SIGKILL); the dependency above builds it.
+        .executableTarget(name: "wal-crash-writer", dependencies: ["MeterWAL"], path: "Tests/WALCrashWriter",
+                          swiftSettings: swiftSettings),
 
         // meterctl: `send` lines and `load` (a bounded load generator) over UDP, TCP or Unix sockets.
         // MeterctlKit holds its sockets, datagram packing, pacing and line pool (unit-tested).

@@ -45,6 +45,8 @@ let package = Package(
     targets: [
         // MeterCore building blocks: quantities, event records, record batches, hashing, grains.
         benchmarkSuite("CoreBenchmarks"),
+        // The write-ahead log: durable appends with group commit, fdatasync latency, CRC32C.
+        benchmarkSuite("WALBenchmarks", dependencies: [.product(name: "MeterWAL", package: "meterd")]),
         // Not a benchmark: prints heap bytes per live series (docs/benchmarks.md).
         .executableTarget(
             name: "SeriesMemory",

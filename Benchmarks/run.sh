@@ -7,6 +7,8 @@
 #                --filter 'Quantity.*' (both are regexes that must match the WHOLE name)
 # Environment:
 #   ROUNDS       full passes over the suites (default 10; one pass of CoreBenchmarks takes ~5 s)
+#   BASELINE     the benchmark the ratios are taken against (default: summarize.py's,
+#                Baseline.copy record 100B; the WAL suite has its own, see docs/benchmarks.md)
 #
 # Why rounds: on a shared 2-core machine the neighbours' load changes from minute to minute.
 # Each benchmark runs briefly (at most 10k iterations or 1 s) in each of ten passes, and the
@@ -70,6 +72,6 @@ done
 echo "run: $((SECONDS - start)) s, load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 
 echo "=== summary" | tee -a "$out"
-python3 summarize.py "$out" | tee -a "$out"
+python3 summarize.py "$out" ${BASELINE:+--baseline "$BASELINE"} | tee -a "$out"
 echo
 echo "raw output: Benchmarks/$out"
