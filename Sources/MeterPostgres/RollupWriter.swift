@@ -87,6 +87,16 @@ public struct RollupWriter {
         return result
     }
 
+    /// The client-side work of `write` without the database (folding, text encoding, the array
+    /// literals); returns the bytes of parameter text. Public for the flush benchmark.
+    public static func encodedParameterBytes(_ deltas: [RollupDelta], rowsPerStatement: Int = 5_000) throws -> Int {
+        var bytes = 0
+        for (_, batch) in try batches(deltas, rowsPerStatement: rowsPerStatement) {
+            for column in batch.columns { bytes += PostgresArrayLiteral.encode(column).utf8.count }
+        }
+        return bytes
+    }
+
     struct RowKey: Hashable {
         var seriesKey: [UInt8]
         var bucketStart: Int64
