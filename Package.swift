@@ -126,7 +126,7 @@ let package = Package(
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        // The PostgreSQL adapter: libpq wrapper, schema migrations, rollup writer, flush retry policy.
+        // The PostgreSQL adapter: libpq wrapper, schema migrations, rollup writer, checkpointed flush writer.
         .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore"], swiftSettings: swiftSettings),
         // Integration tests against a real PostgreSQL (METERD_TEST_POSTGRES_URL, set by scripts/test.sh).
         .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore"], swiftSettings: swiftSettings),

@@ -54,5 +54,11 @@ let package = Package(
             path: "Tools/SeriesMemory",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FlushBench",
+            dependencies: [.product(name: "MeterCore", package: "meterd"), .product(name: "MeterPostgres", package: "meterd")],
+            path: "Tools/FlushBench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -10,21 +10,37 @@ import ServiceLifecycle
 /// has pushed its last record. It then stops the threads, which drain their shards to the end,
 /// and writes a final flush.
 public struct AggregationService: Service {
+    /// Default bound on rows waiting for the sink (`maxPendingRows`).
+    public static let defaultMaxPendingRows = 3_000_000
+    /// How long shutdown keeps retrying the final flush after the shards are drained.
+    public static let defaultFinalFlushWindow = Duration.seconds(5)
+
     let engine: MeterEngine
     let sink: any RollupSink
     let flushInterval: Duration
     let stats: AggregateStats
     let flushStats: FlushStats
     let logger: Logger
+    /// While this many rows wait for the sink, no new round is collected: the deltas stay in
+    /// the shard aggregators (bounded by their own limits) until writes succeed again.
+    let maxPendingRows: Int
+    let retryPolicy: FlushRetryPolicy
+    let finalFlushWindow: Duration
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: Duration, stats: AggregateStats,
-                flushStats: FlushStats, logger: Logger) {
+                flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
+                retryPolicy: FlushRetryPolicy = FlushRetryPolicy(),
+                finalFlushWindow: Duration = Self.defaultFinalFlushWindow) {
+        precondition(maxPendingRows > 0, "maxPendingRows must be positive")
         self.engine = engine
         self.sink = sink
         self.flushInterval = flushInterval
         self.stats = stats
         self.flushStats = flushStats
         self.logger = logger
+        self.maxPendingRows = maxPendingRows
+        self.retryPolicy = retryPolicy
+        self.finalFlushWindow = finalFlushWindow
     }
 
     public func run() async throws {
@@ -34,36 +50,60 @@ public struct AggregationService: Service {
         let threads = ShardThreads(loops: (0..<shardCount).map {
             ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats)
         })
+        let writer = FlushWriterThread()
+        defer { writer.stop() }
         logger.info("aggregation started", metadata: [
             "shards": "\(shardCount)", "flush.interval": "\(flushInterval)",
         ])
-        var flusher = Flusher(sink: sink, stats: flushStats, logger: logger)
+        var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy)
         var round = 0
+        var holding = false
         let clock = ContinuousClock()
         var nextFlush = clock.now + flushInterval
         let tick = min(flushInterval, .milliseconds(20))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: tick)
+            flushStats.recordLoopIteration()
+            flusher.step()
             guard clock.now >= nextFlush else { continue }
-            let start = clock.now
+            nextFlush = clock.now + flushInterval
+            // Bounded memory: past the limit the deltas wait in the aggregators, uncollected.
+            if flusher.pendingRows >= maxPendingRows {
+                if !holding { logger.warning("flush pending rows at the limit; deltas wait in the aggregators",
+                                             metadata: ["flush.pending_rows": "\(flusher.pendingRows)"]) }
+                holding = true
+                continue
+            }
+            holding = false
             round += 1
             control.requestFlush(round: round)
-            let deltas = await Self.take(round: round, from: mailbox)
-            flusher.flush(deltas, startedAt: start)
-            nextFlush = clock.now + flushInterval
+            flusher.add(await Self.take(round: round, from: mailbox))
+            flusher.step()
         }
 
-        // Graceful shutdown: the listeners are closed; drain the ring and flush what is left.
-        let start = clock.now
+        // Graceful shutdown: the listeners are closed; drain the ring and flush what is left,
+        // retrying for at most `finalFlushWindow` (a write already running is waited for).
         control.stop()
         let deltas = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()
-        let complete = flusher.flush(deltas, startedAt: start)
+        flusher.add(deltas)
+        let deadline = clock.now + finalFlushWindow
+        while true {
+            flushStats.recordLoopIteration()
+            flusher.step()
+            if flusher.isIdle || (clock.now >= deadline && !flusher.isWriting) { break }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
         let accepted = stats.snapshots().map(\.counts.accepted).reduce(0, +)
-        logger.info("final flush", metadata: [
-            "flush.deltas": "\(deltas.count)", "flush.complete": "\(complete)",
-            "flush.unwritten_deltas": "\(flusher.unwritten.count)", "events.accepted": "\(accepted)",
-        ])
+        let metadata: Logger.Metadata = [
+            "flush.deltas": "\(deltas.count)", "flush.complete": "\(flusher.isIdle)",
+            "flush.unwritten_rows": "\(flusher.pendingRows)", "events.accepted": "\(accepted)",
+        ]
+        if flusher.isIdle {
+            logger.info("final flush", metadata: metadata)
+        } else {
+            logger.error("final flush incomplete: unwritten rows are lost", metadata: metadata)
+        }
     }
 
     private static func take(round: Int, from mailbox: FlushMailbox) async -> [RollupDelta] {

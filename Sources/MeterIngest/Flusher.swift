@@ -2,43 +2,96 @@ import Logging
 import MeterCore
 import Metrics
 
-/// Writes each round's deltas to the sink; keeps what it failed to write and retries it,
-/// before newer deltas, on the next round.
+/// Writes collected deltas to the sink on the writer thread, retrying with backoff.
+///
+/// Never blocks: the aggregation loop calls `add` with each round's deltas and `step` on every
+/// tick. Deltas wait in `pending`, folded by row, so memory is bounded by distinct rows. A
+/// write takes everything pending as one `batch`; if it throws, that same batch is written
+/// again, unchanged, after the retry policy's delay (the `RollupSink` contract, which lets a
+/// sink whose commit outcome was unknown recognise the retry), while newer rounds keep folding
+/// into `pending`. Logs one line when writes start failing and one when they succeed again.
 struct Flusher {
     let sink: any RollupSink
     let stats: FlushStats
     let logger: Logger
+    let writer: FlushWriterThread
     let duration = Metrics.Timer(label: "meterd_flush_seconds")
-    private(set) var unwritten: [RollupDelta] = []
+    private var policy: FlushRetryPolicy
+    private var random = SystemRandomNumberGenerator()
+    private(set) var pending = PendingRollups()
+    /// The batch being written, or whose write failed and is retried unchanged.
+    private var batch: [RollupDelta]?
+    private var attempt: FlushAttempt?
+    private var nextAttempt = ContinuousClock.now
+    private var outage: FlushOutage?
 
-    init(sink: any RollupSink, stats: FlushStats, logger: Logger) {
+    init(sink: any RollupSink, stats: FlushStats, logger: Logger, writer: FlushWriterThread,
+         policy: FlushRetryPolicy = FlushRetryPolicy()) {
         self.sink = sink
         self.stats = stats
         self.logger = logger
+        self.writer = writer
+        self.policy = policy
     }
 
-    /// Returns true when nothing is left unwritten.
-    @discardableResult
-    mutating func flush(_ deltas: [RollupDelta], startedAt start: ContinuousClock.Instant) -> Bool {
-        unwritten.append(contentsOf: deltas)
-        if unwritten.isEmpty {
-            stats.recordSuccess()
-            return true
+    /// Rows not yet committed: pending plus the batch in flight or awaiting retry.
+    var pendingRows: Int { pending.rowCount + (batch?.count ?? 0) }
+    /// Nothing left to write and no write running.
+    var isIdle: Bool { batch == nil && pending.isEmpty && attempt == nil }
+    var isWriting: Bool { attempt != nil }
+
+    mutating func add(_ deltas: [RollupDelta]) {
+        pending.add(contentsOf: deltas)
+        stats.recordPending(rows: pendingRows)
+    }
+
+    /// Takes a finished write's outcome and starts the next write when one is due.
+    mutating func step(now: ContinuousClock.Instant = .now) {
+        if let attempt, let result = attempt.result {
+            self.attempt = nil
+            finish(attempt, result, now: now)
         }
-        do {
-            try sink.write(unwritten)
-            let written = unwritten.count
-            unwritten.removeAll(keepingCapacity: true)
-            stats.recordSuccess()
-            duration.recordInterval(since: start)
-            logger.debug("flushed", metadata: ["flush.deltas": "\(written)"])
-            return true
-        } catch {
-            stats.recordFailure(unwritten: unwritten.count)
-            logger.error("flush failed; deltas kept for retry", metadata: [
-                "flush.unwritten_deltas": "\(unwritten.count)", "error": "\(error)",
+        guard attempt == nil, now >= nextAttempt else { return }
+        if batch == nil {
+            guard !pending.isEmpty else { return }
+            batch = pending.take()
+        }
+        guard let batch else { return }
+        let attempt = FlushAttempt(rows: batch.count, started: now)
+        self.attempt = attempt
+        let sink = sink
+        writer.submit {
+            attempt.finish(Result { try sink.write(batch) })
+        }
+    }
+
+    private mutating func finish(_ attempt: FlushAttempt, _ result: Result<Void, any Error>,
+                                 now: ContinuousClock.Instant) {
+        switch result {
+        case .success:
+            batch = nil
+            policy.succeeded()
+            nextAttempt = now
+            duration.recordInterval(since: attempt.started)
+            stats.recordSuccess(pendingRows: pendingRows)
+            if var outage {
+                outage.rowsWritten = attempt.rows
+                outage.logEnded(now: now, logger: logger)
+                self.outage = nil
+            }
+            logger.debug("flushed", metadata: ["flush.rows": "\(attempt.rows)"])
+        case .failure(let error):
+            let delay = policy.failed(using: &random)
+            nextAttempt = now + delay
+            stats.recordFailure(pendingRows: pendingRows, consecutive: policy.consecutiveFailures)
+            if outage == nil {
+                outage = FlushOutage(started: attempt.started)
+                outage?.logStarted(error: error, pendingRows: pendingRows, logger: logger)
+            }
+            outage?.failedAttempts += 1
+            logger.debug("flush failed; retrying", metadata: [
+                "flush.retry_in": "\(delay)", "flush.pending_rows": "\(pendingRows)", "error": "\(error)",
             ])
-            return false
         }
     }
 }

@@ -13,15 +13,17 @@ import Synchronization
 /// `meterd_events_refused_total{transport,reason}` (transport `aggregator` for the limits the
 /// aggregator applies), `meterd_events_duplicate_total`, `meterd_ring_dropped_total{reason}`,
 /// `meterd_ring_occupancy_bytes{shard}`, `meterd_series{shard}`, `meterd_flush_lag_seconds`,
-/// `meterd_flush_unwritten_deltas`, `meterd_udp_kernel_dropped_total` (the kernel's drops for
-/// the UDP socket, from `/proc/net/udp`), `meterd_flush_seconds` (recorded by the flusher) and
-/// the `process_*` figures (`ProcessMetrics`).
+/// `meterd_flush_pending_rows`, `meterd_flush_consecutive_failures`, `meterd_flush_failures_total`,
+/// `meterd_udp_kernel_dropped_total` (the kernel's drops for the UDP socket, from
+/// `/proc/net/udp`), `meterd_flush_seconds` (recorded by the flusher) and the `process_*`
+/// figures (`ProcessMetrics`).
 public final class MetricsReporter: Service, Sendable {
     private struct State {
         var ingest = Transport.allCases.map { _ in IngestCounts() }
         var aggregate = AggregateCounts()
         var refused: [String: Counter] = [:]
         var kernelUDPDrops = 0
+        var flushFailures = 0
     }
 
     let engine: MeterEngine
@@ -42,7 +44,9 @@ public final class MetricsReporter: Service, Sendable {
     private let series: [Gauge]
     private let kernelUDPDrops = Counter(label: "meterd_udp_kernel_dropped_total")
     private let flushLag = Gauge(label: "meterd_flush_lag_seconds")
-    private let unwritten = Gauge(label: "meterd_flush_unwritten_deltas")
+    private let pendingRows = Gauge(label: "meterd_flush_pending_rows")
+    private let consecutiveFailures = Gauge(label: "meterd_flush_consecutive_failures")
+    private let flushFailures = Counter(label: "meterd_flush_failures_total")
     private let process = ProcessMetrics()
 
     public init(engine: MeterEngine, ingestStats: IngestStats, aggregateStats: AggregateStats,
@@ -74,6 +78,7 @@ public final class MetricsReporter: Service, Sendable {
         let ingest = Transport.allCases.map { ingestStats.totals($0) }
         let shards = aggregateStats.snapshots()
         let kernelDrops = ingestStats.kernelUDPDrops.total()
+        let flushFailureCount = flushStats.failures
         var aggregate = AggregateCounts()
         for shard in shards {
             aggregate.accepted += shard.counts.accepted
@@ -100,6 +105,8 @@ public final class MetricsReporter: Service, Sendable {
                 add(kernelUDPDrops, kernelDrops - state.kernelUDPDrops)
                 state.kernelUDPDrops = kernelDrops
             }
+            add(flushFailures, flushFailureCount - state.flushFailures)
+            state.flushFailures = flushFailureCount
             state.ingest = ingest
             state.aggregate = aggregate
         }
@@ -108,7 +115,8 @@ public final class MetricsReporter: Service, Sendable {
             series[shard].record(shards[shard].series)
         }
         flushLag.record(flushStats.lagSeconds)
-        unwritten.record(flushStats.unwrittenDeltas)
+        pendingRows.record(flushStats.pendingRows)
+        consecutiveFailures.record(flushStats.consecutiveFailures)
         process.refresh()
     }
 

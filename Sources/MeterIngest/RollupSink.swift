@@ -4,9 +4,11 @@ import Synchronization
 /// Where flushed rollup deltas go. The executable puts the PostgreSQL writer, the in-memory
 /// totals and the Redis mirror behind it (`Sources/meterd/`); this module knows none of them.
 ///
-/// Contract: `write` applies all of `deltas`, in order, or none of them (it throws); the
-/// flusher keeps deltas whose write threw and passes them again, before newer ones, on the
-/// next flush. `write` is called from one task at a time.
+/// Contract: `write` applies all of `deltas`, in order, or none of them (it throws) — or, when
+/// it throws after the commit (an answer lost with the connection), the sink must recognise
+/// the retry: after a throw the flusher passes the very same deltas again, and nothing else,
+/// until a write returns (newer deltas wait). `write` blocks and is called from the flusher's
+/// writer thread, one call at a time.
 public protocol RollupSink: Sendable {
     func write(_ deltas: [RollupDelta]) throws
 }

@@ -14,6 +14,8 @@ public enum Migrations {
                   statements: SchemaSQL.version1),
         Migration(version: 2, name: "timescaledb hypertables when available",
                   apply: TimescaleSetup.convertToHypertables),
+        Migration(version: 3, name: "rollup tables keep free space for HOT updates",
+                  statements: SchemaSQL.version3),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.

@@ -24,28 +24,11 @@ extension PostgresConnection {
 
 /// PostgreSQL's text form of a one-dimensional array: `{"a","b\"c",NULL}`.
 /// Every element is quoted (so empty strings, spaces, commas and the word NULL survive) and
-/// `"` and `\` are backslash-escaped; nil becomes an unquoted NULL.
+/// `"` and `\` are backslash-escaped; nil becomes an unquoted NULL (`PostgresArrayBuilder`).
 public enum PostgresArrayLiteral {
     public static func encode(_ elements: [String?]) -> String {
-        var text = "{"
-        text.reserveCapacity(elements.count * 12 + 2)
-        for (index, element) in elements.enumerated() {
-            if index > 0 { text += "," }
-            guard let element else {
-                text += "NULL"
-                continue
-            }
-            text += "\""
-            if element.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                for character in element.unicodeScalars {
-                    if character == "\"" || character == "\\" { text += "\\" }
-                    text.unicodeScalars.append(character)
-                }
-            } else {
-                text += element
-            }
-            text += "\""
-        }
-        return text + "}"
+        var builder = PostgresArrayBuilder(reservingBytes: elements.count * 12 + 2)
+        for element in elements { builder.append(element) }
+        return builder.literal()
     }
 }

@@ -25,15 +25,19 @@ public final class PostgresConnection {
     /// key/value pairs (`host=/run/postgresql dbname=meterd`), or the empty string, which uses the
     /// `PG*` environment variables and libpq's defaults.
     ///
-    /// - Parameter overrides: keyword/value pairs applied after the connection string (for
-    ///   example `("dbname", "other")`), as `PQconnectdbParams` does with `expand_dbname`.
-    public init(connectionString: String, overrides: [(key: String, value: String)] = []) throws {
+    /// - Parameters:
+    ///   - defaults: keyword/value pairs applied before the connection string, which overrides
+    ///     them (for example `("connect_timeout", "5")` unless the string sets its own).
+    ///   - overrides: keyword/value pairs applied after the connection string (for example
+    ///     `("dbname", "other")`), as `PQconnectdbParams` does with `expand_dbname`.
+    public init(connectionString: String, defaults: [(key: String, value: String)] = [],
+                overrides: [(key: String, value: String)] = []) throws {
         redactedTarget = PostgresRedaction.redact(connectionString: connectionString)
         password = Self.password(in: connectionString) ?? overrides.last(where: { $0.key == "password" })?.value
         // The connection string goes in as `dbname` with expand_dbname = 1, so libpq accepts
         // every form; later keywords override what it sets.
-        let pairs = [("fallback_application_name", "meterd"), ("dbname", connectionString)]
-            + overrides.map { ($0.key, $0.value) }
+        let pairs = [("fallback_application_name", "meterd")] + defaults.map { ($0.key, $0.value) }
+            + [("dbname", connectionString)] + overrides.map { ($0.key, $0.value) }
         let keywords = pairs.map { strdup($0.0) } + [nil]
         let values = pairs.map { strdup($0.1) } + [nil]
         defer {

@@ -2,11 +2,12 @@ import MeterCore
 
 /// One statement's worth of rows of one grain, as the array columns of `RollupWriter.upsertSQL`.
 package struct RollupBatch {
-    var tenant: [String?] = [], metric: [String?] = [], type: [String?] = [], dimensions: [String?] = []
-    var bucket: [String?] = [], events: [String?] = [], sum: [String?] = [], integral: [String?] = []
-    var minimum: [String?] = [], maximum: [String?] = [], latest: [String?] = [], latestTime: [String?] = []
-    var memberTenant: [String?] = [], memberMetric: [String?] = [], memberDimensions: [String?] = []
-    var memberBucket: [String?] = [], member: [String?] = []
+    typealias Column = PostgresArrayBuilder
+    var tenant = Column(), metric = Column(), type = Column(), dimensions = Column()
+    var bucket = Column(), events = Column(), sum = Column(), integral = Column()
+    var minimum = Column(), maximum = Column(), latest = Column(), latestTime = Column()
+    var memberTenant = Column(), memberMetric = Column(), memberDimensions = Column()
+    var memberBucket = Column(), member = Column()
 
     var rowCount: Int { tenant.count }
     var memberCount: Int { member.count }
@@ -17,32 +18,32 @@ package struct RollupBatch {
             throw PostgresError(code: .invalidInput, message: "malformed series key in a rollup delta")
         }
         let dimensionsJSON = Self.json(decoded.dimensions)
-        let bucketText = String(delta.bucketStart)
         tenant.append(decoded.tenant)
         metric.append(decoded.metric)
         type.append(RollupTable.typeCode(delta.type))
         dimensions.append(dimensionsJSON)
-        bucket.append(bucketText)
-        events.append(String(delta.events))
+        bucket.append(delta.bucketStart)
+        events.append(delta.events)
         // QuantitySum.description is the exact decimal: no floating point on the way.
         sum.append(delta.sum.description)
         integral.append(delta.integral.description)
         minimum.append(delta.minimum?.description)
         maximum.append(delta.maximum?.description)
         latest.append(delta.latest?.description)
-        latestTime.append(delta.latest == nil ? nil : String(delta.latestTime))
+        if delta.latest == nil { latestTime.appendNull() } else { latestTime.append(delta.latestTime) }
         for fingerprint in delta.newMembers {
             memberTenant.append(decoded.tenant)
             memberMetric.append(decoded.metric)
             memberDimensions.append(dimensionsJSON)
-            memberBucket.append(bucketText)
-            member.append(Self.uuid(fingerprint))
+            memberBucket.append(delta.bucketStart)
+            member.appendUUID(high: fingerprint.high, low: fingerprint.low)
         }
     }
 
-    package var columns: [[String?]] {
+    /// The array literals `$1` ... `$17` of `RollupWriter.upsertSQL`.
+    package var literals: [String] {
         [tenant, metric, type, dimensions, bucket, events, sum, integral, minimum, maximum, latest, latestTime,
-         memberTenant, memberMetric, memberDimensions, memberBucket, member]
+         memberTenant, memberMetric, memberDimensions, memberBucket, member].map { $0.literal() }
     }
 
     /// The dimensions as a JSON object, keys in the series key's (sorted) order; `{}` when none.
@@ -55,20 +56,5 @@ package struct RollupBatch {
             JSONString.append(dimension.value, to: &text)
         }
         return text + "}"
-    }
-
-    /// A 128-bit member fingerprint as a uuid (32 hex digits, high word first).
-    static func uuid(_ fingerprint: Fingerprint128) -> String {
-        func hex(_ value: UInt64) -> String {
-            let digits = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }
-        let text = hex(fingerprint.high) + hex(fingerprint.low)
-        var result = ""
-        for (index, character) in text.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { result += "-" }
-            result.append(character)
-        }
-        return result
     }
 }

@@ -3,6 +3,9 @@ import MeterCore
 extension RollupWriter {
     /// The upsert of one grain: rows arrive as arrays `$1`...`$12`, set members as `$13`...`$17`.
     ///
+    /// Dimensions travel as `text[]` and are cast to jsonb element by element: PostgreSQL parses
+    /// a `jsonb[]` literal three times slower (measured 0.30 s against 0.10 s per 100k rows).
+    ///
     /// Set members are inserted first (`ON CONFLICT DO NOTHING`), and only the members actually
     /// inserted, counted per row, are added to `uniques`: a member already stored by an earlier
     /// flush, another instance or a replay after a crash is never counted twice. The merge rules
@@ -11,16 +14,16 @@ extension RollupWriter {
         let table = RollupTable.name(grain)
         return """
             WITH input AS (
-                SELECT tenant, metric, type, dimensions, to_timestamp(bucket) AS bucket, events, sum, integral,
-                       minimum, maximum, latest, to_timestamp(latest_time) AS latest_time
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[], $6::bigint[],
+                SELECT tenant, metric, type, dimensions::jsonb AS dimensions, to_timestamp(bucket) AS bucket, events,
+                       sum, integral, minimum, maximum, latest, to_timestamp(latest_time) AS latest_time
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
                             $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::bigint[])
                      AS t(tenant, metric, type, dimensions, bucket, events, sum, integral,
                           minimum, maximum, latest, latest_time)
             ), inserted_members AS (
                 INSERT INTO \(RollupTable.schema).set_members (grain, tenant, metric, dimensions, bucket, member)
-                SELECT '\(grain.name)', tenant, metric, dimensions, to_timestamp(bucket), member
-                FROM unnest($13::text[], $14::text[], $15::jsonb[], $16::bigint[], $17::uuid[])
+                SELECT '\(grain.name)', tenant, metric, dimensions::jsonb, to_timestamp(bucket), member
+                FROM unnest($13::text[], $14::text[], $15::text[], $16::bigint[], $17::uuid[])
                      AS m(tenant, metric, dimensions, bucket, member)
                 ON CONFLICT DO NOTHING
                 RETURNING tenant, metric, dimensions, bucket

@@ -39,7 +39,7 @@ public struct RollupWriter {
         var summary = Summary()
         try connection.transaction {
             for (grain, batch) in batches {
-                try connection.executeBatch(Self.upsertSQL(grain), columns: batch.columns)
+                try connection.execute(Self.upsertSQL(grain), parameters: batch.literals)
                 summary.rows += batch.rowCount
                 summary.members += batch.memberCount
                 summary.statements += 1
@@ -61,23 +61,26 @@ public struct RollupWriter {
     /// Folds deltas of the same row, groups them by grain and cuts statements of at most
     /// `rowsPerStatement` rows. `package` so tests can time the client-side encoding.
     package static func batches(_ deltas: [RollupDelta], rowsPerStatement: Int) throws -> [(Grain, RollupBatch)] {
-        var result: [(Grain, RollupBatch)] = []
-        for grain in Grain.finestFirst {
-            var folded: [RollupDelta] = []
-            var indexByRow: [RowKey: Int] = [:]
-            for delta in deltas where delta.grain == grain {
-                let key = RowKey(seriesKey: delta.seriesKey, bucketStart: delta.bucketStart)
-                if let index = indexByRow[key] {
-                    folded[index].fold(delta)
-                } else {
-                    indexByRow[key] = folded.count
-                    folded.append(delta)
-                }
+        let grains = Grain.finestFirst
+        var folded = grains.map { _ in [RollupDelta]() }
+        var indexByRow: [RollupKey: Int] = [:]
+        indexByRow.reserveCapacity(deltas.count)
+        for delta in deltas {
+            let grain = grains.firstIndex(of: delta.grain)!
+            let key = RollupKey(seriesKey: delta.seriesKey, grain: delta.grain, bucketStart: delta.bucketStart)
+            if let index = indexByRow[key] {
+                folded[grain][index].fold(delta)
+            } else {
+                indexByRow[key] = folded[grain].count
+                folded[grain].append(delta)
             }
+        }
+        var result: [(Grain, RollupBatch)] = []
+        for (grain, rows) in zip(grains, folded) {
             var start = 0
-            while start < folded.count {
+            while start < rows.count {
                 var batch = RollupBatch()
-                for delta in folded[start..<min(start + rowsPerStatement, folded.count)] {
+                for delta in rows[start..<min(start + rowsPerStatement, rows.count)] {
                     try batch.append(delta)
                 }
                 result.append((grain, batch))
@@ -87,8 +90,13 @@ public struct RollupWriter {
         return result
     }
 
-    struct RowKey: Hashable {
-        var seriesKey: [UInt8]
-        var bucketStart: Int64
+    /// The client-side work of `write` without the database (folding, text encoding, the array
+    /// literals); returns the bytes of parameter text. Public for the flush benchmark.
+    public static func encodedParameterBytes(_ deltas: [RollupDelta], rowsPerStatement: Int = 5_000) throws -> Int {
+        var bytes = 0
+        for (_, batch) in try batches(deltas, rowsPerStatement: rowsPerStatement) {
+            for literal in batch.literals { bytes += literal.utf8.count }
+        }
+        return bytes
     }
 }

@@ -18,7 +18,9 @@ enum MetricHelp {
         // Flushing
         "meterd_flush_seconds": "Time to write one flush round to the rollup sink.",
         "meterd_flush_lag_seconds": "Seconds since the last successful flush.",
-        "meterd_flush_unwritten_deltas": "Rollup deltas waiting for a successful write.",
+        "meterd_flush_pending_rows": "Rollup rows (series x grain x bucket) collected and not yet committed.",
+        "meterd_flush_consecutive_failures": "Failed rollup writes since the last committed one.",
+        "meterd_flush_failures_total": "Failed rollup writes.",
         // Redis mirror (meterd.RedisMirror)
         "meterd_redis_mirror_connected": "1 while the Redis mirror holds a connection.",
         "meterd_redis_mirror_rounds_total": "Flush rounds sent to Redis, by result.",

@@ -4,11 +4,12 @@ import Synchronization
 import Testing
 @testable import MeterIngest
 
-/// A sink that fails its first `failures` writes, then keeps totals.
+/// A sink that fails its first `failures` writes, then keeps totals; it records every batch.
 final class FlakySink: RollupSink {
     let remainingFailures: Mutex<Int>
     let inner = InMemoryRollupSink()
     let writes = Mutex(0)
+    let batches = Mutex<[[RollupDelta]]>([])
 
     init(failures: Int) { remainingFailures = Mutex(failures) }
 
@@ -16,6 +17,7 @@ final class FlakySink: RollupSink {
 
     func write(_ deltas: [RollupDelta]) throws {
         writes.withLock { $0 += 1 }
+        batches.withLock { $0.append(deltas) }
         let fail = remainingFailures.withLock { remaining in
             if remaining > 0 { remaining -= 1; return true }
             return false
@@ -48,7 +50,8 @@ struct AggregationServiceTests {
         let flushStats = FlushStats()
         let stats = AggregateStats(shardCount: 3)
         let service = AggregationService(engine: engine, sink: sink, flushInterval: .milliseconds(30), stats: stats,
-                                         flushStats: flushStats, logger: Logger(label: "test"))
+                                         flushStats: flushStats, logger: Logger(label: "test"),
+                                         retryPolicy: FlushRetryPolicy(initialDelay: .milliseconds(20)))
         let worker = engine.makeWorker(policy: .drop)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
@@ -60,9 +63,13 @@ struct AggregationServiceTests {
                 worker.publish()
                 try await Task.sleep(for: .milliseconds(40))
             }
-            // Let at least three flush rounds pass (two failures, then a success).
-            while sink.writes.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            // Wait for the first committed write (after two failures).
+            while flushStats.flushes == 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(flushStats.failures == 2)
+            #expect(flushStats.consecutiveFailures == 0)
+            // The RollupSink contract: after a failure the very same batch comes again.
+            let batches = sink.batches.withLock { $0 }
+            #expect(batches[1] == batches[0] && batches[2] == batches[0])
             // A last event just before shutdown: the final flush must carry it.
             let last = Array("llm.calls:1|c|#tenant:t0".utf8)
             last.withUnsafeBytes { _ = worker.ingest(line: $0, now: wallSeconds()) }
@@ -73,6 +80,6 @@ struct AggregationServiceTests {
         #expect(totals.events == 51)
         #expect(totals.sum == "26")
         #expect(stats.snapshots().map(\.counts.accepted).reduce(0, +) == 51)
-        #expect(flushStats.unwrittenDeltas == 0)
+        #expect(flushStats.pendingRows == 0)
     }
 }

@@ -9,6 +9,14 @@ public struct RollupKey: Sendable, Hashable {
         self.grain = grain
         self.bucketStart = bucketStart
     }
+
+    /// The key's bytes in one call: `[UInt8]`'s own hashing feeds the hasher byte by byte,
+    /// which dominated folding a flush of 300k rows.
+    public func hash(into hasher: inout Hasher) {
+        seriesKey.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(grain)
+        hasher.combine(bucketStart)
+    }
 }
 
 /// One rollup row as a store holds it after applying deltas.

@@ -1,5 +1,4 @@
 import MeterCore
-import MeterPostgres
 import Testing
 
 @Suite struct FlushRetryPolicyTests {

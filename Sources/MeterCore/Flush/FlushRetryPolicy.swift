@@ -1,9 +1,10 @@
 /// When to retry a failed flush: exponential backoff with a cap and jitter.
 ///
-/// A value-type state machine with no clock and no sleeping: the flusher calls `failed(using:)`
-/// after a failed write and waits the returned delay (on its own clock), and `succeeded()` after
-/// a committed one. Flushes never give up: deltas stay in memory and events in the WAL until
-/// the database is back; `consecutiveFailures` feeds the readiness check and the metrics.
+/// A value-type state machine with no clock and no sleeping: the flusher (MeterIngest
+/// `Flusher`) calls `failed(using:)` after a failed write and waits the returned delay (on its
+/// own clock), and `succeeded()` after a committed one. Flushes never give up: deltas stay in
+/// memory, folded by row (`PendingRollups`), until the database is back;
+/// `consecutiveFailures` feeds the metrics and the outage log lines.
 ///
 /// Delay after the n-th consecutive failure: `base = min(initialDelay * 2^(n-1), maximumDelay)`,
 /// then "equal jitter": a uniform value in `[base * (1 - jitterFraction), base]`, so instances
