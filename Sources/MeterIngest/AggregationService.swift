@@ -17,7 +17,7 @@ public struct AggregationService: Service {
 
     let engine: MeterEngine
     let sink: any RollupSink
-    let flushInterval: Duration
+    let flushInterval: FlushInterval
     let stats: AggregateStats
     let flushStats: FlushStats
     let logger: Logger
@@ -27,7 +27,7 @@ public struct AggregationService: Service {
     let retryPolicy: FlushRetryPolicy
     let finalFlushWindow: Duration
 
-    public init(engine: MeterEngine, sink: any RollupSink, flushInterval: Duration, stats: AggregateStats,
+    public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
                 retryPolicy: FlushRetryPolicy = FlushRetryPolicy(),
                 finalFlushWindow: Duration = Self.defaultFinalFlushWindow) {
@@ -43,6 +43,16 @@ public struct AggregationService: Service {
         self.finalFlushWindow = finalFlushWindow
     }
 
+    /// With a fixed flush interval.
+    public init(engine: MeterEngine, sink: any RollupSink, flushInterval: Duration, stats: AggregateStats,
+                flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
+                retryPolicy: FlushRetryPolicy = FlushRetryPolicy(),
+                finalFlushWindow: Duration = Self.defaultFinalFlushWindow) {
+        self.init(engine: engine, sink: sink, flushInterval: FlushInterval(flushInterval), stats: stats,
+                  flushStats: flushStats, logger: logger, maxPendingRows: maxPendingRows, retryPolicy: retryPolicy,
+                  finalFlushWindow: finalFlushWindow)
+    }
+
     public func run() async throws {
         let shardCount = engine.configuration.shardCount
         let control = ShardControl()
@@ -53,20 +63,21 @@ public struct AggregationService: Service {
         let writer = FlushWriterThread()
         defer { writer.stop() }
         logger.info("aggregation started", metadata: [
-            "shards": "\(shardCount)", "flush.interval": "\(flushInterval)",
+            "shards": "\(shardCount)", "flush.interval": "\(flushInterval.current)",
         ])
         var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy)
         var round = 0
         var holding = false
         let clock = ContinuousClock()
-        var nextFlush = clock.now + flushInterval
-        let tick = min(flushInterval, .milliseconds(20))
+        var lastRound = clock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: tick)
+            // The interval may change while running (reload): read it on every tick.
+            let interval = flushInterval.current
+            try? await Task.sleep(for: min(interval, .milliseconds(20)))
             flushStats.recordLoopIteration()
             flusher.step()
-            guard clock.now >= nextFlush else { continue }
-            nextFlush = clock.now + flushInterval
+            guard clock.now >= lastRound + interval else { continue }
+            lastRound = clock.now
             // Bounded memory: past the limit the deltas wait in the aggregators, uncollected.
             if flusher.pendingRows >= maxPendingRows {
                 if !holding { logger.warning("flush pending rows at the limit; deltas wait in the aggregators",

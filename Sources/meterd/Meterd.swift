@@ -26,6 +26,8 @@ struct Meterd: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)  // hiredis writes with write(2): a closed Redis socket must not kill us
+        // Trap SIGHUP first: its default action would end the process during start-up.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let settings = try Self.loadSettings(options)
         let logLevel = LogLevelControl(settings.logLevel)
         LoggingSystem.bootstrap { label in
@@ -59,6 +61,13 @@ struct Meterd: AsyncParsableCommand {
         if settings.unixPath != nil || activated.unix != nil { listeners.append("unix") }
         let readiness = Readiness(expecting: listeners)
 
+        let flushInterval = FlushInterval(settings.flushInterval)
+        let reload = ReloadService(
+            signals: hangups, load: { [options] () throws(ConfigurationError) in try Self.reloadSettings(options) },
+            initial: settings,
+            appliers: .init(logLevel: { logLevel.level = $0 }, flushInterval: { flushInterval.current = $0 },
+                            cardinalityLimits: { engine.limiter.update(.init($0.engine.aggregatorLimits)) }),
+            logger: logger)
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
                                        flushStats: flushStats)
         let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sink)
@@ -68,7 +77,8 @@ struct Meterd: AsyncParsableCommand {
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
                        responder: { routes.respond($0) }),
-            AggregationService(engine: engine, sink: flushSink, flushInterval: settings.flushInterval,
+            reload,
+            AggregationService(engine: engine, sink: flushSink, flushInterval: flushInterval,
                                stats: aggregateStats, flushStats: flushStats, logger: logger),
             UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
@@ -122,6 +132,14 @@ struct Meterd: AsyncParsableCommand {
             }
             throw ExitCode(error.exitCode)
         }
+    }
+
+    /// The settings as a reload (SIGHUP) reads them: the same flags, the current environment and
+    /// the config file as it is now; the problems are returned, never printed or fatal.
+    static func reloadSettings(_ options: DaemonOptions) throws(ConfigurationError) -> DaemonSettings {
+        let environment = ProcessInfo.processInfo.environment
+        return try DaemonConfiguration.load(file: DaemonConfiguration.filePath(flag: options.config, environment: environment),
+                                            environment: environment, flags: options.commandLineValues())
     }
 
     /// This instance's name in `meterd.flush_checkpoints`: `METERD_INSTANCE`, else the host name.

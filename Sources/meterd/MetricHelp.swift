@@ -21,6 +21,8 @@ enum MetricHelp {
         "meterd_flush_pending_rows": "Rollup rows (series x grain x bucket) collected and not yet committed.",
         "meterd_flush_consecutive_failures": "Failed rollup writes since the last committed one.",
         "meterd_flush_failures_total": "Failed rollup writes.",
+        // Configuration
+        "meterd_config_reloads_total": "Configuration reloads (SIGHUP), by result (applied, failed).",
         // Redis mirror (meterd.RedisMirror)
         "meterd_redis_mirror_connected": "1 while the Redis mirror holds a connection.",
         "meterd_redis_mirror_rounds_total": "Flush rounds sent to Redis, by result.",

@@ -40,7 +40,8 @@ final class DaemonProcess {
     ///     on top of the test runner's less its `METERD_*` variables (`environment(_:)`).
     ///   - launcher: a command that starts meterd as its last arguments (e.g.
     ///     `systemd-socket-activate -l ADDR`); the meterd path and flags are appended.
-    init(arguments extra: [String] = [], flushInterval: String = "0.1", unix: Bool = true,
+    ///   - flushInterval: passed as `--flush-interval`; nil passes no flag (the config file's or the default applies).
+    init(arguments extra: [String] = [], flushInterval: String? = "0.1", unix: Bool = true,
          environment: [String: String?] = [:], launcher: [String] = []) throws {
         let ports = try TestSockets.freePorts(3)
         udpPort = ports[0]
@@ -57,8 +58,9 @@ final class DaemonProcess {
         let binary = try Self.binaryURL()
         var arguments = [
             "--udp", "127.0.0.1:\(udpPort)", "--tcp", "127.0.0.1:\(tcpPort)", "--http", "127.0.0.1:\(httpPort)",
-            "--flush-interval", flushInterval, "--shards", "2", "--data-dir", directory.path,
+            "--shards", "2", "--data-dir", directory.path,
         ]
+        if let flushInterval { arguments += ["--flush-interval", flushInterval] }
         if unix { arguments += ["--unix", unixPath] }
         if let command = launcher.first {
             process.executableURL = URL(fileURLWithPath: command)
