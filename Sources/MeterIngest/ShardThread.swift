@@ -46,6 +46,7 @@ struct ShardLoop: Sendable {
             mailbox.post(round: round, deltas: deltas)
         }
         while true {
+            stats.recordTurn(shard: shard)
             var emptied = false
             for _ in 0..<Self.drainsPerCheck where consumer.drainOnce() == 0 {
                 emptied = true

@@ -90,7 +90,8 @@ struct Meterd: AsyncParsableCommand {
                                            readiness: readiness, group: group, logger: logger))
         }
         // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
-        services.append(SystemdService(readiness: readiness, stats: ingestStats, logger: logger))
+        let liveness = LivenessProbe(group: group, aggregateStats: aggregateStats, flushStats: flushStats)
+        services.append(SystemdService(readiness: readiness, stats: ingestStats, liveness: liveness, logger: logger))
 
         if let mirror { services.insert(mirror, at: 0) }  // first started, last stopped: after the final flush
 

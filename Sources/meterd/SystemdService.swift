@@ -5,7 +5,9 @@ import MeterSystemd
 import ServiceLifecycle
 
 /// `Type=notify` support as a service of the group: `READY=1` and a first `STATUS=` once every
-/// listener is bound, `WATCHDOG=1` every `watchdogInterval / 2` (when `WatchdogSec=` is set),
+/// listener is bound, `WATCHDOG=1` every `watchdogInterval / 2` (when `WatchdogSec=` is set)
+/// but only while `LivenessProbe` finds every loop and thread turning (else systemd's watchdog
+/// restarts the wedged process),
 /// a fresh `STATUS=` every `statusInterval`, and `STOPPING=1` as soon as graceful shutdown
 /// starts (it is the last service of the group, so it is told first and returns at once, before
 /// the listeners close and the aggregation drains).
@@ -16,6 +18,7 @@ struct SystemdService: Service {
     var notifier = SystemdNotifier()
     let readiness: Readiness
     let stats: IngestStats
+    let liveness: LivenessProbe
     var statusInterval: Duration = .seconds(10)
     let logger: Logger
 
@@ -45,9 +48,20 @@ struct SystemdService: Service {
         let clock = ContinuousClock()
         let tick = min(watchdogPing ?? statusInterval, statusInterval)
         var nextStatus = clock.now.advanced(by: statusInterval)
+        var wedged: [String] = []
         while true {
             try await Task.sleep(for: tick)
-            if watchdogPing != nil { report(notifier.watchdog(), "WATCHDOG=1", logger) }
+            if watchdogPing != nil {
+                let problems = await liveness.problems()
+                if problems.isEmpty {
+                    report(notifier.watchdog(), "WATCHDOG=1", logger)
+                    if !wedged.isEmpty { logger.notice("watchdog pings resumed: every loop turns again") }
+                } else if wedged.isEmpty {
+                    // One line per episode; systemd kills the process once WatchdogSec passes.
+                    logger.critical("watchdog pings withheld: meterd is wedged", metadata: ["problems": "\(problems)"])
+                }
+                wedged = problems
+            }
             if clock.now >= nextStatus {
                 report(notifier.status(statusLine()), "STATUS", logger)
                 nextStatus = clock.now.advanced(by: statusInterval)
