@@ -1,6 +1,7 @@
 @testable import MeterIngest
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -21,8 +22,11 @@ import Glibc
         let probe = LivenessProbe(group: group, aggregateStats: AggregateStats(shardCount: 1), flushStats: FlushStats(),
                                   stallLimit: .milliseconds(200))
         let loops = Array(group.makeIterator())
-        loops[1].execute { usleep(1_000_000) }  // wedge the second loop for a second
+        // Wedge the second loop until the probe has answered, however slowly this test runs.
+        let released = Atomic<Bool>(false)
+        loops[1].execute { while !released.load(ordering: .acquiring) { usleep(1_000) } }
         let problems = await probe.problems()
+        released.store(true, ordering: .releasing)
         #expect(problems == ["event loop 1 did not run a task within 0.2 seconds"])
         try await group.shutdownGracefully()
     }
