@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "MeterCore",
                 "MeterIngest",
+                "MeterPostgres",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "MeterConfigTests",
             dependencies: [
-                "MeterConfig", "MeterCore", "MeterIngest",
+                "MeterConfig", "MeterCore", "MeterIngest", "MeterPostgres",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,7 @@
 import Logging
 import MeterCore
 import MeterIngest
+import MeterPostgres
 
 /// Everything meterd is configured with, in the types the services take. The initial values
 /// here (and those of `EngineConfiguration`) are the built-in defaults: the single source of
@@ -29,6 +30,9 @@ public struct DaemonSettings: Sendable, Hashable {
     public var debugPrintRollups = false
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
+    /// The `timescaledb.*` keys: hypertable chunks, compression and retention, applied at start-up
+    /// where the extension is installed (ignored on plain PostgreSQL).
+    public var schema = SchemaOptions()
 
     public init() {}
 }

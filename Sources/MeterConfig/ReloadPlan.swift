@@ -1,3 +1,6 @@
+import MeterCore
+import MeterPostgres
+
 /// What a reload (SIGHUP) does with freshly loaded settings: the keys meterd can change while
 /// running take their new values; every other key keeps the value it started with, and each
 /// one that changed is named so the operator knows a restart is needed for it.
@@ -73,5 +76,10 @@ public struct ReloadPlan: Sendable, Hashable {
         field("ring.shards", \.engine.shardCount),
         field("ring.bytes_per_shard", \.engine.bytesPerShard),
         field("ingest.batch_bytes", \.engine.batchBytes),
+        field("timescaledb.chunk_interval_hourly", \.schema.chunkIntervalHourly),
+        field("timescaledb.chunk_interval_daily", \.schema.chunkIntervalDaily),
+        field("timescaledb.chunk_interval_monthly", \.schema.chunkIntervalMonthly),
+        field("timescaledb.compress_after", \.schema.compressAfter),
+        field("timescaledb.hourly_retention", \.schema.hourlyRetention),
     ]
 }

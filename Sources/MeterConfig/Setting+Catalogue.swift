@@ -1,10 +1,11 @@
 import Logging
 import MeterCore
 import MeterIngest
+import MeterPostgres
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine
+    public static let all: [Setting] = daemon + engine + timescale
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -71,5 +72,14 @@ extension Setting {
         .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
         .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
         .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },
+    ]
+
+    /// TimescaleDB storage (`SchemaOptions`), used only where the extension is installed.
+    static let timescale: [Setting] = [
+        .interval("timescaledb.chunk_interval_hourly") { $0.schema.chunkIntervalHourly = $1! },
+        .interval("timescaledb.chunk_interval_daily") { $0.schema.chunkIntervalDaily = $1! },
+        .interval("timescaledb.chunk_interval_monthly") { $0.schema.chunkIntervalMonthly = $1! },
+        .interval("timescaledb.compress_after", canBeOff: true) { $0.schema.compressAfter = $1 },
+        .interval("timescaledb.hourly_retention", canBeOff: true) { $0.schema.hourlyRetention = $1 },
     ]
 }

@@ -72,6 +72,27 @@ extension Setting {
         }
     }
 
+    /// A PostgreSQL interval of one number and one unit (`7 days`, `1 month`); with `canBeOff`,
+    /// `off` (or `false`) stores nil.
+    static func interval(_ key: String, canBeOff: Bool = false,
+                         _ store: @escaping @Sendable (inout DaemonSettings, String?) -> Void) -> Setting {
+        Setting(key: key, flag: nil, isSecret: false) { settings, text in
+            let value = String(text.trimmingSpaces).lowercased()
+            if canBeOff && (value == "off" || value == "false") {
+                store(&settings, nil)
+                return nil
+            }
+            let units = ["second", "minute", "hour", "day", "week", "month", "year"]
+            let parts = value.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count == 2, let count = Int(parts[0]), count > 0,
+                  units.contains(where: { parts[1] == $0 || parts[1] == $0 + "s" }) else {
+                return "expected a number and a unit (e.g. '7 days', '1 month')\(canBeOff ? " or 'off'" : ""), got '\(text)'"
+            }
+            store(&settings, "\(count) \(parts[1])")
+            return nil
+        }
+    }
+
     static func bool(_ key: String, flag: String, _ store: @escaping @Sendable (inout DaemonSettings, Bool) -> Void) -> Setting {
         Setting(key: key, flag: flag, isSecret: false) { settings, text in
             switch text.trimmingSpaces.lowercased() {

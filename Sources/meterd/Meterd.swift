@@ -49,7 +49,8 @@ struct Meterd: AsyncParsableCommand {
         var flushSink: any RollupSink = sink
         if let url = settings.postgresURL {
             flushSink = TeeRollupSink(
-                durable: PostgresRollupSink(connectionString: url, instance: Self.instanceName(), logger: logger),
+                durable: PostgresRollupSink(connectionString: url, instance: Self.instanceName(),
+                                            schemaOptions: settings.schema, logger: logger),
                 memory: sink)
         }
         // Redis mirrors only what the write above committed, off the ingest path (RedisMirror).

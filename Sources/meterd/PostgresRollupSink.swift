@@ -18,9 +18,9 @@ final class PostgresRollupSink: RollupSink {
     private let writer: Mutex<CheckpointedRollupWriter>
     private let logger: Logger
 
-    init(connectionString: String, instance: String, logger: Logger) {
+    init(connectionString: String, instance: String, schemaOptions: SchemaOptions, logger: Logger) {
         self.logger = logger
-        writer = Mutex(CheckpointedRollupWriter(instance: instance) {
+        writer = Mutex(CheckpointedRollupWriter(instance: instance, schemaOptions: schemaOptions) {
             try PostgresConnection(connectionString: connectionString,
                                    defaults: CheckpointedRollupWriter.connectionDefaults)
         })
