@@ -28,6 +28,13 @@ public struct DaemonSettings: Sendable, Hashable {
     public var logLevel: Logger.Level = .info
     /// `debug_print_rollups`
     public var debugPrintRollups = false
+    /// `debug_rollups`: with `postgres`, also keep every flushed row in memory for
+    /// `/debug/rollups` (it grows with every bucket ever flushed: debugging only).
+    public var debugRollups = false
+
+    /// Whether flushed rows are kept in memory: without PostgreSQL (they are the only copy,
+    /// for development and tests) or when a debug setting asks for them.
+    public var keepsRollupsInMemory: Bool { postgresURL == nil || debugRollups || debugPrintRollups }
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
     /// The `timescaledb.*` keys: hypertable chunks, compression and retention, applied at start-up

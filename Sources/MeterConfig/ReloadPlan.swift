@@ -53,7 +53,7 @@ public struct ReloadPlan: Sendable, Hashable {
         field("udp", \.udp), field("tcp", \.tcp), field("http", \.http), field("unix", \.unixPath),
         field("data_dir", \.dataDir), field("flush_interval", \.flushInterval),
         field("postgres", \.postgresURL), field("redis", \.redisURL), field("log_level", \.logLevel),
-        field("debug_print_rollups", \.debugPrintRollups),
+        field("debug_print_rollups", \.debugPrintRollups), field("debug_rollups", \.debugRollups),
         field("protocol.max_line_bytes", \.engine.protocolLimits.maxLineBytes),
         field("protocol.max_name_bytes", \.engine.protocolLimits.maxNameBytes),
         field("protocol.max_tenant_bytes", \.engine.protocolLimits.maxTenantBytes),

@@ -42,6 +42,7 @@ extension Setting {
             return nil
         },
         .bool("debug_print_rollups", flag: "--debug-print-rollups") { $0.debugPrintRollups = $1 },
+        .bool("debug_rollups", flag: nil) { $0.debugRollups = $1 },
     ]
 
     /// The engine's limits (`config/limits.md`), stored into `EngineConfiguration`.

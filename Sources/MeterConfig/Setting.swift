@@ -93,7 +93,7 @@ extension Setting {
         }
     }
 
-    static func bool(_ key: String, flag: String, _ store: @escaping @Sendable (inout DaemonSettings, Bool) -> Void) -> Setting {
+    static func bool(_ key: String, flag: String?, _ store: @escaping @Sendable (inout DaemonSettings, Bool) -> Void) -> Setting {
         Setting(key: key, flag: flag, isSecret: false) { settings, text in
             switch text.trimmingSpaces.lowercased() {
             case "true", "yes", "on", "1": store(&settings, true)

@@ -39,7 +39,9 @@ public struct MeterRoutes: Sendable {
             return readiness.isReady ? HTTPResponse(status: .ok, text: "ready\n")
                 : HTTPResponse(status: .serviceUnavailable, text: "not ready: listeners are binding\n")
         case "/debug/rollups":
-            guard let rollups else { return HTTPResponse(status: .notFound, text: "no in-memory rollups\n") }
+            guard let rollups else {
+                return HTTPResponse(status: .notFound, text: "rollups are kept in PostgreSQL only; set debug_rollups: true to keep a copy in memory\n")
+            }
             guard let tenant = request.query["tenant"], !tenant.isEmpty else {
                 return HTTPResponse(status: .badRequest, text: "the tenant query parameter is required\n")
             }

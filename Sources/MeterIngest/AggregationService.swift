@@ -62,6 +62,9 @@ public struct AggregationService: Service {
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }
+        // Connect and migrate at start-up, on the writer thread (it blocks); a failure only
+        // means the first flush connects instead.
+        writer.submit { [sink] in try? sink.prepare() }
         logger.info("aggregation started", metadata: [
             "shards": "\(shardCount)", "flush.interval": "\(flushInterval.current)",
         ])

@@ -11,6 +11,13 @@ import Synchronization
 /// writer thread, one call at a time.
 public protocol RollupSink: Sendable {
     func write(_ deltas: [RollupDelta]) throws
+    /// Gets ready to write, at start-up (a database sink connects and migrates its schema). A
+    /// throw is not fatal: `write` tries again. Called on the writer thread before any write.
+    func prepare() throws
+}
+
+extension RollupSink {
+    public func prepare() throws {}
 }
 
 /// Keeps flushed totals in memory: used by tests and by the debug endpoint

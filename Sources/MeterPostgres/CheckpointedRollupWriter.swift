@@ -77,6 +77,18 @@ public final class CheckpointedRollupWriter {
         }
     }
 
+    /// Connects, migrates the schema and reads this instance's position now (meterd does it at
+    /// start-up) instead of at the first write. After a throw the next call or write retries.
+    public func prepare() throws {
+        do {
+            _ = try connected()
+        } catch {
+            connection?.close()
+            connection = nil
+            throw error
+        }
+    }
+
     private func connected() throws -> PostgresConnection {
         if let connection, connection.isConnected { return connection }
         connection?.close()

@@ -44,14 +44,16 @@ struct Meterd: AsyncParsableCommand {
         let ingestStats = IngestStats()
         let aggregateStats = AggregateStats(shardCount: configuration.shardCount)
         let flushStats = FlushStats()
-        // Rollups go to PostgreSQL when it is configured, and to memory for /debug/rollups.
-        let sink = InMemoryRollupSink()
-        var flushSink: any RollupSink = sink
+        // Rollups go to PostgreSQL when it is configured; to memory (for /debug/rollups) without
+        // it, or when asked: a memory copy grows with every bucket ever flushed.
+        let memory = settings.keepsRollupsInMemory ? InMemoryRollupSink() : nil
+        var flushSink: any RollupSink
         if let url = settings.postgresURL {
-            flushSink = TeeRollupSink(
-                durable: PostgresRollupSink(connectionString: url, instance: Self.instanceName(),
-                                            schemaOptions: settings.schema, logger: logger),
-                memory: sink)
+            let durable = PostgresRollupSink(connectionString: url, instance: Self.instanceName(),
+                                             schemaOptions: settings.schema, logger: logger)
+            flushSink = memory.map { TeeRollupSink(durable: durable, memory: $0) } ?? durable
+        } else {
+            flushSink = memory!
         }
         // Redis mirrors only what the write above committed, off the ingest path (RedisMirror).
         let mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
@@ -71,7 +73,7 @@ struct Meterd: AsyncParsableCommand {
             logger: logger)
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
                                        flushStats: flushStats)
-        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sink)
+        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: memory)
         // Shutdown runs in reverse order: listeners close first (connections push their last
         // records), then aggregation drains the ring and flushes, then HTTP and metrics stop.
         var services: [any Service] = [
@@ -111,8 +113,8 @@ struct Meterd: AsyncParsableCommand {
             logger: logger))
         try await serviceGroup.run()
 
-        if settings.debugPrintRollups {
-            let rows = sink.rows()
+        if settings.debugPrintRollups, let memory {
+            let rows = memory.rows()
             for tenant in RollupsJSON.tenants(in: rows) {
                 print(RollupsJSON.render(tenant: tenant, rows: rows), terminator: "")
             }

@@ -26,6 +26,22 @@ final class PostgresRollupSink: RollupSink {
         })
     }
 
+    /// At start-up: connect and migrate now, so the schema exists before the first flush.
+    func prepare() throws {
+        try writer.withLock { writer in
+            do {
+                try writer.prepare()
+            } catch {
+                logger.warning("PostgreSQL is not reachable at start-up; ingesting anyway, flushes retry with backoff",
+                               metadata: ["error": "\(error)"])
+                throw error
+            }
+            logger.info("PostgreSQL ready", metadata: [
+                "schema.migrations_applied": "\(writer.lastAppliedMigrations)", "flush.position": "\(writer.position)",
+            ])
+        }
+    }
+
     func write(_ deltas: [RollupDelta]) throws {
         try writer.withLock { writer in
             let migrationsBefore = writer.lastAppliedMigrations

@@ -260,6 +260,8 @@ struct MirroredRollupSink: RollupSink {
         try committed.write(deltas)
         mirror.enqueue(deltas)
     }
+
+    func prepare() throws { try committed.prepare() }
 }
 
 private final class MirrorThreadBody: Sendable {

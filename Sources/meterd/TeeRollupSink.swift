@@ -11,4 +11,6 @@ struct TeeRollupSink: RollupSink {
         try durable.write(deltas)
         try memory.write(deltas)
     }
+
+    func prepare() throws { try durable.prepare() }
 }

@@ -26,6 +26,8 @@ import Testing
             let daemon = try DaemonProcess(arguments: ["--postgres", url], unix: false)
             defer { daemon.stop() }
             try daemon.waitUntilReady()
+            // With PostgreSQL the rows are not also kept in memory (that copy only grows).
+            #expect(try TestSockets.get(port: daemon.httpPort, "/debug/rollups?tenant=pg-acme").status == 404)
             try TestSockets.sendUDP(port: daemon.udpPort, datagrams: [
                 "ai.tokens:1000.25|c|#tenant:pg-acme,model:gpt-x\nai.tokens:0.75|c|#tenant:pg-acme,model:gpt-x,id:r1",
                 "ai.tokens:0.75|c|#tenant:pg-acme,model:gpt-x,id:r1\nproviders.active:p-1|s|#tenant:pg-acme",
@@ -67,6 +69,25 @@ import Testing
             #expect(try month("ai.tokens").sum.map { Decimal(string: $0) } == Decimal(string: "1002"))
             let checkpoints = try database.execute("SELECT count(*)::text AS n FROM meterd.flush_checkpoints")
             #expect(checkpoints[0, "n"] == "1")
+        }
+    }
+
+    @Test(.enabled(if: isConfigured, "METERD_TEST_POSTGRES_URL is unset: run scripts/test.sh"))
+    func schemaIsMigratedAtStartUpBeforeAnyFlush() throws {
+        try Self.withFreshDatabase { url, connect in
+            // An hour between flushes: only start-up can have created the tables.
+            let daemon = try DaemonProcess(arguments: ["--postgres", url], flushInterval: "3600", unix: false)
+            defer { daemon.stop() }
+            try daemon.waitUntilReady()
+            let database = try connect()
+            try daemon.poll(what: "the rollup tables created at start-up") {
+                let tables = try database.execute(
+                    "SELECT count(*)::text AS n FROM pg_tables WHERE schemaname = 'meterd' AND tablename LIKE 'usage_%'")
+                return tables[0, "n"] == "3"
+            }
+            #expect(try daemon.metric("meterd_flush_seconds_count") ?? 0 == 0)
+            #expect(daemon.stderr.contains("PostgreSQL ready"))
+            #expect(try daemon.terminate() == 0)
         }
     }
 }
