@@ -116,20 +116,12 @@ struct MeterdConfigTests {
         #expect(try daemon.terminate() == 0)
     }
 
-    /// Runs meterd until it exits (it is expected to fail at start-up); returns the exit code and stderr.
+    /// Runs meterd until it exits (it is expected to fail at start-up), on ports nobody listens
+    /// on, so a daemon that did start would not disturb other tests.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = try DaemonProcess.binaryURL()
-        // Ports nobody listens on, so a daemon that did start would not disturb other tests.
         let ports = try TestSockets.freePorts(3)
-        process.arguments = ["--udp", "127.0.0.1:\(ports[0])", "--tcp", "127.0.0.1:\(ports[1])", "--http", "127.0.0.1:\(ports[2])"] + arguments
-        process.environment = DaemonProcess.environment(environment)
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
+        return try DaemonProcess.runUntilExit(
+            ["--udp", "127.0.0.1:\(ports[0])", "--tcp", "127.0.0.1:\(ports[1])", "--http", "127.0.0.1:\(ports[2])"] + arguments,
+            environment: environment)
     }
 }

@@ -118,16 +118,8 @@ struct MeterdEndToEndTests {
         (["--data-dir", ""], "--data-dir"),
     ])
     func badFlagsFailAtStartUpNamingTheFlag(arguments: [String], flag: String) throws {
-        let process = Process()
-        process.executableURL = try DaemonProcess.binaryURL()
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
+        let (exit, message) = try DaemonProcess.runUntilExit(arguments)
+        #expect(exit == 64)
         #expect(message.contains(flag), "\(message)")
     }
 }

@@ -130,6 +130,22 @@ final class DaemonProcess {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Runs meterd with `arguments` until it exits (for start-up failures); returns the exit code
+    /// and what it wrote to stderr. The environment is the scrubbed one (`environment(_:)`).
+    static func runUntilExit(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try binaryURL()
+        process.arguments = arguments
+        process.environment = environment(extra)
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
+    }
+
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 }
