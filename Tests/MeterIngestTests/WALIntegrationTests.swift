@@ -143,4 +143,48 @@ struct WALFlushTests {
         #expect(AggregationServiceTests.monthSum(sink.inner.rows(), metric: "llm.calls").events == 50)
         try wal.close()
     }
+
+    /// A WAL far smaller than the traffic: shards refuse to drain while it is full, keep
+    /// answering flush rounds, the commits release segments, and every event is counted once
+    /// (no deadlock, nothing aggregated without being logged).
+    @Test func aFullWALStopsDrainingUntilAFlushReleasesSegments() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walfull-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let entry = 300 * 1024
+        let walConfiguration = WALConfiguration(segmentBytes: entry + 64, maxBytes: 2 * (entry + 64),
+                                                maxEntryBytes: entry, preallocate: false)
+        let wal = try WriteAheadLog(directory: directory, configuration: walConfiguration)
+        let log = ShardLog(wal: wal, logger: Logger(label: "test"))
+        var configuration = EngineConfiguration()
+        configuration.shardCount = 2
+        configuration.bytesPerShard = 1 << 20
+        let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 9))
+        let sink = CutRecordingSink(wal: wal, failures: 0)
+        let service = AggregationService(engine: engine, sink: sink, flushInterval: FlushInterval(.milliseconds(30)),
+                                         stats: AggregateStats(shardCount: 2), flushStats: FlushStats(),
+                                         logger: Logger(label: "test"), log: log)
+        let events = 60_000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            // A blocking producer (TCP-like: waits while the ring is full), off the test's task.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread {
+                    let worker = engine.makeWorker(policy: .wait)
+                    for index in 0..<events {
+                        let line = Array("wal.full.m\(index % 4):1|c|#tenant:t\(index % 3),pad:\(String(repeating: "x", count: 60))".utf8)
+                        line.withUnsafeBytes { _ = worker.ingest(line: $0, now: wallSeconds()) }
+                    }
+                    worker.publish()
+                    done.resume()
+                }.start()
+            }
+            group.cancelAll()
+        }
+        #expect(wal.statistics.fullRefusals > 0)
+        #expect(wal.statistics.bytesWritten > Int64(walConfiguration.maxBytes))
+        var total: Int64 = 0
+        for (key, value) in sink.inner.rows() where key.grain == .month { total += value.events }
+        #expect(total == Int64(events))
+        try wal.close()
+    }
 }
