@@ -148,6 +148,43 @@ struct MeterdCrashRecoveryTests {
     }
 }
 
+/// A WAL meterd must not start over: corruption that is not a torn tail, or a log that ends
+/// before the checkpoint (replaced or truncated). meterd exits 65 with the reason.
+@Suite struct MeterdWALRefusalTests {
+    static func runUntilExit(data: URL) throws -> (status: Int32, stderr: String) {
+        let daemon = try DaemonProcess(arguments: ["--data-dir", data.path], flushInterval: "3600", unix: false)
+        defer { daemon.stop() }
+        let deadline = Date().addingTimeInterval(10)
+        while daemon.process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!daemon.process.isRunning)
+        return (daemon.process.terminationStatus, daemon.stderr)
+    }
+
+    @Test func corruptSegmentExitsWithTheReason() throws {
+        let data = try MeterdCrashRecoveryTests.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let wal = data.appendingPathComponent("wal")
+        try FileManager.default.createDirectory(at: wal, withIntermediateDirectories: true)
+        // Two segments: the first (not the last, so not a torn tail) is garbage.
+        try Data(repeating: 0xA5, count: 4096).write(to: wal.appendingPathComponent("00000000000000000000.seg"))
+        try Data(repeating: 0, count: 4096).write(to: wal.appendingPathComponent("00000000000000004096.seg"))
+        let (status, stderr) = try Self.runUntilExit(data: data)
+        #expect(status == 65)
+        #expect(stderr.contains("cannot open the WAL"))
+    }
+
+    @Test func checkpointBeyondTheLogExitsWithTheReason() throws {
+        let data = try MeterdCrashRecoveryTests.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let wal = data.appendingPathComponent("wal")
+        try FileManager.default.createDirectory(at: wal, withIntermediateDirectories: true)
+        try Data("0 999999\n1 999999\n".utf8).write(to: wal.appendingPathComponent("checkpoint"))
+        let (status, stderr) = try Self.runUntilExit(data: data)
+        #expect(status == 65)
+        #expect(stderr.contains("cannot replay the WAL"))
+    }
+}
+
 /// A kill with unflushed events while PostgreSQL is down: the restart must not guess which
 /// events PostgreSQL holds, so it waits (not ready) until it can read the checkpoint, then
 /// replays exactly the rest.
