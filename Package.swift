@@ -49,6 +49,7 @@ let package = Package(
             name: "MeterIngest",
             dependencies: [
                 "MeterCore",
+                "MeterWAL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +81,7 @@ let package = Package(
             name: "MeterConfig",
             dependencies: [
                 "MeterCore",
+                "MeterWAL",
                 "MeterIngest",
                 "MeterPostgres",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -109,6 +111,7 @@ let package = Package(
                 "MeterPostgres",
                 "MeterSystemd",
                 "MeterRedis",
+                "MeterWAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,7 +123,7 @@ let package = Package(
         ),
 
         // Tests of the listeners, backpressure and flusher, in process.
-        .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore", "MeterWAL"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
         .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis"], swiftSettings: swiftSettings),

@@ -4,6 +4,9 @@
 # prints events sent, events meterd accepted, drops, meterd's CPU and resident memory.
 #
 # Usage: Benchmarks/daemon-load.sh [SECONDS]   (default 5 s per run; results in docs/benchmarks.md)
+#        WAL_COMPARE=N Benchmarks/daemon-load.sh [SECONDS]
+#          only TCP, N rounds of one run with --data-dir (the WAL on, a fresh directory each
+#          time) and one without (no WAL), alternating, for the cost of the WAL on ingest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -41,11 +44,12 @@ echo
 echo "| transport | lines per datagram | events sent | sent/s | accepted by meterd | dropped | meterd CPU (cores) | meterd RSS | series |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 
+storage=(--data-dir "$data")
 run() {  # transport label, then meterctl arguments
     local label=$1 per=$2
     shift 2
     "$bin/meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" \
-        --data-dir "$data" --flush-interval 1 --log-level warning 2>"$data/stderr" &
+        "${storage[@]}" --flush-interval 1 --log-level warning 2>"$data/stderr" &
     pid=$!
     for _ in $(seq 1 100); do
         [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$http/readyz") == 200 ]] && break
@@ -77,6 +81,15 @@ run() {  # transport label, then meterctl arguments
     pid=
 }
 
+if [[ -n ${WAL_COMPARE:-} ]]; then
+    for round in $(seq 1 "$WAL_COMPARE"); do
+        storage=(--data-dir "$data/wal-run-$round")
+        run "TCP, WAL (data dir)" "-" --tcp "$tcp"
+        storage=()
+        run "TCP, no WAL" "-" --tcp "$tcp"
+    done
+    exit 0
+fi
 run "TCP" "-" --tcp "$tcp"
 run "UDP" 40 --udp "$udp" --lines-per-datagram 40
 run "UDP" 1 --udp "$udp" --lines-per-datagram 1

@@ -1,4 +1,5 @@
 import MeterCore
+import MeterWAL
 
 /// The checks across keys, after each value passed its own: the engine's
 /// (`EngineConfiguration.validationErrors()`, `DedupSettings.validationErrors()`), reworded to
@@ -16,6 +17,18 @@ extension DaemonConfiguration {
             messages.append("dedup.max_entries must be between 1 and \(DedupWindow.maxEntriesLimit)")
         }
         for message in dedup.validationErrors() where !messages.contains(message) { messages.append(message) }
+        return messages
+    }
+
+    /// The WAL's own checks, and that one drained shard batch fits one WAL entry (a shard
+    /// logs each batch it drains as one entry: 8 bytes of header and the batch).
+    static func walProblems(_ settings: DaemonSettings) -> [String] {
+        var messages: [String] = []
+        if let problem = settings.wal.problem { messages.append(problem) }
+        let entry = EngineConfiguration.drainBatchBytes(batchBytes: settings.engine.batchBytes) + 8
+        if settings.wal.maxEntryBytes < entry {
+            messages.append("wal.max_entry_bytes must be at least \(entry) (a shard's drained batch: 4 times ingest.batch_bytes, at least 256 KiB, plus 8)")
+        }
         return messages
     }
 

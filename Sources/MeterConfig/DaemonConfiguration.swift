@@ -51,7 +51,7 @@ public enum DaemonConfiguration {
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
 
-        problems = engineProblems(settings.engine).map { message in
+        problems = (engineProblems(settings.engine) + walProblems(settings)).map { message in
             problem(message, given: given)
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }

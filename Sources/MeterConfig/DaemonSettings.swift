@@ -2,6 +2,7 @@ import Logging
 import MeterCore
 import MeterIngest
 import MeterPostgres
+import MeterWAL
 
 /// Everything meterd is configured with, in the types the services take. The initial values
 /// here (and those of `EngineConfiguration`) are the built-in defaults: the single source of
@@ -37,6 +38,8 @@ public struct DaemonSettings: Sendable, Hashable {
     public var keepsRollupsInMemory: Bool { postgresURL == nil || debugRollups || debugPrintRollups }
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
+    /// The `wal.*` keys: the write-ahead log in `<data_dir>/wal` (used only with `data_dir`).
+    public var wal = WALConfiguration()
     /// The `timescaledb.*` keys: hypertable chunks, compression and retention, applied at start-up
     /// where the extension is installed (ignored on plain PostgreSQL).
     public var schema = SchemaOptions()

@@ -1,5 +1,6 @@
 import MeterCore
 import MeterPostgres
+import MeterWAL
 
 /// What a reload (SIGHUP) does with freshly loaded settings: the keys meterd can change while
 /// running take their new values; every other key keeps the value it started with, and each
@@ -8,7 +9,7 @@ import MeterPostgres
 /// Reloadable: `log_level`, `flush_interval`, and the series limits the shared
 /// `CardinalityLimiter` enforces (`limits.max_series`, `limits.max_series_per_tenant`,
 /// `limits.max_values_per_dimension`). Fixed at start-up: listeners and sockets, storage
-/// (`data_dir`, `postgres`, `redis`), the ring, and the limits baked into parsers and
+/// (`data_dir`, `wal.*`, `postgres`, `redis`), the ring, and the limits baked into parsers and
 /// aggregators (record sizes, lateness, dedup window, set members, gauge carry).
 public struct ReloadPlan: Sendable, Hashable {
     /// The settings to run with after the reload.
@@ -76,6 +77,11 @@ public struct ReloadPlan: Sendable, Hashable {
         field("ring.shards", \.engine.shardCount),
         field("ring.bytes_per_shard", \.engine.bytesPerShard),
         field("ingest.batch_bytes", \.engine.batchBytes),
+        field("wal.segment_bytes", \.wal.segmentBytes),
+        field("wal.max_bytes", \.wal.maxBytes),
+        field("wal.commit_interval_ms", \.wal.commitInterval),
+        field("wal.commit_bytes", \.wal.commitBytes),
+        field("wal.max_entry_bytes", \.wal.maxEntryBytes),
         field("timescaledb.chunk_interval_hourly", \.schema.chunkIntervalHourly),
         field("timescaledb.chunk_interval_daily", \.schema.chunkIntervalDaily),
         field("timescaledb.chunk_interval_monthly", \.schema.chunkIntervalMonthly),

@@ -2,10 +2,11 @@ import Logging
 import MeterCore
 import MeterIngest
 import MeterPostgres
+import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + timescale
+    public static let all: [Setting] = daemon + engine + wal + timescale
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -73,6 +74,15 @@ extension Setting {
         .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
         .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
         .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },
+    ]
+
+    /// The write-ahead log (`WALConfiguration`; checked by `WALConfiguration.problem`).
+    static let wal: [Setting] = [
+        .int("wal.segment_bytes") { $0.wal.segmentBytes = $1 },
+        .int("wal.max_bytes") { $0.wal.maxBytes = $1 },
+        .int64("wal.commit_interval_ms") { $0.wal.commitInterval = .milliseconds($1) },
+        .int("wal.commit_bytes") { $0.wal.commitBytes = $1 },
+        .int("wal.max_entry_bytes") { $0.wal.maxEntryBytes = $1 },
     ]
 
     /// TimescaleDB storage (`SchemaOptions`), used only where the extension is installed.

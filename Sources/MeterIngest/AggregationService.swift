@@ -26,12 +26,15 @@ public struct AggregationService: Service {
     let maxPendingRows: Int
     let retryPolicy: FlushRetryPolicy
     let finalFlushWindow: Duration
+    /// The write-ahead log (with a data directory): see `ShardLog` and docs/durability.md.
+    let log: ShardLog?
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
                 retryPolicy: FlushRetryPolicy = FlushRetryPolicy(),
-                finalFlushWindow: Duration = Self.defaultFinalFlushWindow) {
+                finalFlushWindow: Duration = Self.defaultFinalFlushWindow, log: ShardLog? = nil) {
         precondition(maxPendingRows > 0, "maxPendingRows must be positive")
+        self.log = log
         self.engine = engine
         self.sink = sink
         self.flushInterval = flushInterval
@@ -58,7 +61,7 @@ public struct AggregationService: Service {
         let control = ShardControl()
         let mailbox = FlushMailbox(shardCount: shardCount)
         let threads = ShardThreads(loops: (0..<shardCount).map {
-            ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats)
+            ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats, log: log, logger: logger)
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }
@@ -68,7 +71,7 @@ public struct AggregationService: Service {
         logger.info("aggregation started", metadata: [
             "shards": "\(shardCount)", "flush.interval": "\(flushInterval.current)",
         ])
-        var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy)
+        var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy, log: log)
         var round = 0
         var holding = false
         let clock = ContinuousClock()
@@ -91,16 +94,17 @@ public struct AggregationService: Service {
             holding = false
             round += 1
             control.requestFlush(round: round)
-            flusher.add(await Self.take(round: round, from: mailbox))
+            let taken = await Self.take(round: round, from: mailbox)
+            flusher.add(taken.deltas, cut: taken.cut)
             flusher.step()
         }
 
         // Graceful shutdown: the listeners are closed; drain the ring and flush what is left,
         // retrying for at most `finalFlushWindow` (a write already running is waited for).
         control.stop()
-        let deltas = await Self.take(round: ShardLoop.finalRound, from: mailbox)
+        let (deltas, cut) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()
-        flusher.add(deltas)
+        flusher.add(deltas, cut: cut)
         let deadline = clock.now + finalFlushWindow
         while true {
             flushStats.recordLoopIteration()
@@ -120,9 +124,9 @@ public struct AggregationService: Service {
         }
     }
 
-    private static func take(round: Int, from mailbox: FlushMailbox) async -> [RollupDelta] {
+    private static func take(round: Int, from mailbox: FlushMailbox) async -> (deltas: [RollupDelta], cut: WALCut) {
         while true {
-            if let deltas = mailbox.take(round: round) { return deltas }
+            if let taken = mailbox.take(round: round) { return taken }
             try? await Task.sleep(for: .milliseconds(1))
         }
     }

@@ -11,6 +11,7 @@ final class FlushMailbox: Sendable {
     private struct Round {
         var posted = 0
         var deltas: [RollupDelta] = []
+        var cut = WALCut()
     }
     private let rounds = Mutex<[Int: Round]>([:])
     let shardCount: Int
@@ -19,19 +20,21 @@ final class FlushMailbox: Sendable {
         self.shardCount = shardCount
     }
 
-    func post(round: Int, deltas: [RollupDelta]) {
+    /// - Parameter position: with a WAL, the position `shard`'s deltas cover (`ShardLog`).
+    func post(round: Int, shard: Int, deltas: [RollupDelta], position: Int64? = nil) {
         rounds.withLock { rounds in
             rounds[round, default: Round()].posted += 1
             rounds[round, default: Round()].deltas.append(contentsOf: deltas)
+            if let position { rounds[round, default: Round()].cut.advance(shard: shard, to: position) }
         }
     }
 
-    /// The deltas of `round` once every shard has posted, else nil.
-    func take(round: Int) -> [RollupDelta]? {
+    /// The deltas of `round`, and the WAL positions they cover, once every shard has posted.
+    func take(round: Int) -> (deltas: [RollupDelta], cut: WALCut)? {
         rounds.withLock { rounds in
             guard let complete = rounds[round], complete.posted == shardCount else { return nil }
             rounds[round] = nil
-            return complete.deltas
+            return (complete.deltas, complete.cut)
         }
     }
 }

@@ -15,19 +15,28 @@ struct Flusher {
     let stats: FlushStats
     let logger: Logger
     let writer: FlushWriterThread
+    /// The write-ahead log, when there is one: a batch commits only once the WAL is durable up
+    /// to the positions it covers, and each commit releases what every shard is past.
+    let log: ShardLog?
     let duration = Metrics.Timer(label: "meterd_flush_seconds")
     private var policy: FlushRetryPolicy
     private var random = SystemRandomNumberGenerator()
     private(set) var pending = PendingRollups()
     /// The batch being written, or whose write failed and is retried unchanged.
     private var batch: [RollupDelta]?
+    /// The WAL positions `pending` covers (the largest per shard of the rounds added), the
+    /// positions `batch` covers (kept with it for a retry), and those last committed.
+    private(set) var pendingCut = WALCut()
+    private var batchCut = WALCut()
+    private(set) var committedCut = WALCut()
     private var attempt: FlushAttempt?
     private var nextAttempt = ContinuousClock.now
     private var outage: FlushOutage?
 
     init(sink: any RollupSink, stats: FlushStats, logger: Logger, writer: FlushWriterThread,
-         policy: FlushRetryPolicy = FlushRetryPolicy()) {
+         policy: FlushRetryPolicy = FlushRetryPolicy(), log: ShardLog? = nil) {
         self.sink = sink
+        self.log = log
         self.stats = stats
         self.logger = logger
         self.writer = writer
@@ -37,11 +46,13 @@ struct Flusher {
     /// Rows not yet committed: pending plus the batch in flight or awaiting retry.
     var pendingRows: Int { pending.rowCount + (batch?.count ?? 0) }
     /// Nothing left to write and no write running.
-    var isIdle: Bool { batch == nil && pending.isEmpty && attempt == nil }
+    /// Nothing left to write and no write running (WAL positions included).
+    var isIdle: Bool { batch == nil && pending.isEmpty && attempt == nil && !pendingCut.isAhead(of: committedCut) }
     var isWriting: Bool { attempt != nil }
 
-    mutating func add(_ deltas: [RollupDelta]) {
+    mutating func add(_ deltas: [RollupDelta], cut: WALCut = WALCut()) {
         pending.add(contentsOf: deltas)
+        pendingCut.merge(cut)
         stats.recordPending(rows: pendingRows)
     }
 
@@ -53,15 +64,26 @@ struct Flusher {
         }
         guard attempt == nil, now >= nextAttempt else { return }
         if batch == nil {
-            guard !pending.isEmpty else { return }
+            // With a WAL, positions that moved are committed even without deltas (events the
+            // limits refused), so the WAL can release and a restart has nothing to replay.
+            guard !pending.isEmpty || pendingCut.isAhead(of: committedCut) else { return }
             batch = pending.take()
+            batchCut = pendingCut
         }
         guard let batch else { return }
         let attempt = FlushAttempt(rows: batch.count, started: now)
         self.attempt = attempt
         let sink = sink
+        let log = log
+        let cut = batchCut
         writer.submit {
-            attempt.finish(Result { try sink.write(batch) })
+            attempt.finish(Result {
+                guard let log else { return try sink.write(batch) }
+                // Never commit deltas ahead of the WAL's durable end.
+                log.waitDurable(cut)
+                try sink.write(batch, covering: cut)
+                log.committed(cut)
+            })
         }
     }
 
@@ -70,6 +92,7 @@ struct Flusher {
         switch result {
         case .success:
             batch = nil
+            committedCut = batchCut
             policy.succeeded()
             nextAttempt = now
             duration.recordInterval(since: attempt.started)

@@ -31,6 +31,7 @@ public final class MetricsReporter: Service, Sendable {
     let aggregateStats: AggregateStats
     let flushStats: FlushStats
     let interval: Duration
+    let log: ShardLog?
     private let state = Mutex(State())
 
     private let received = Transport.allCases.map {
@@ -50,8 +51,9 @@ public final class MetricsReporter: Service, Sendable {
     private let process = ProcessMetrics()
 
     public init(engine: MeterEngine, ingestStats: IngestStats, aggregateStats: AggregateStats,
-                flushStats: FlushStats, interval: Duration = .seconds(1)) {
+                flushStats: FlushStats, interval: Duration = .seconds(1), log: ShardLog? = nil) {
         self.engine = engine
+        self.log = log
         self.ingestStats = ingestStats
         self.aggregateStats = aggregateStats
         self.flushStats = flushStats
@@ -118,6 +120,7 @@ public final class MetricsReporter: Service, Sendable {
         pendingRows.record(flushStats.pendingRows)
         consecutiveFailures.record(flushStats.consecutiveFailures)
         process.refresh()
+        log?.refreshMetrics()
     }
 
     private func add(_ counter: @autoclosure () -> Counter, _ amount: Int) {

@@ -3,6 +3,7 @@ import Synchronization
 /// Ready once every expected listener is bound (`/readyz`).
 public final class Readiness: Sendable {
     private let state: Mutex<(expected: Set<String>, bound: Set<String>)>
+    private let failed = Atomic<Bool>(false)
 
     public init(expecting listeners: some Sequence<String>) {
         state = Mutex((Set(listeners), []))
@@ -12,7 +13,12 @@ public final class Readiness: Sendable {
         state.withLock { _ = $0.bound.insert(listener) }
     }
 
+    /// Not ready for good (the WAL failed; the process is about to exit).
+    public func markFailed() {
+        failed.store(true, ordering: .releasing)
+    }
+
     public var isReady: Bool {
-        state.withLock { $0.expected.isSubset(of: $0.bound) }
+        !failed.load(ordering: .acquiring) && state.withLock { $0.expected.isSubset(of: $0.bound) }
     }
 }

@@ -9,8 +9,15 @@ import Synchronization
 /// the retry: after a throw the flusher passes the very same deltas again, and nothing else,
 /// until a write returns (newer deltas wait). `write` blocks and is called from the flusher's
 /// writer thread, one call at a time.
+///
+/// With a write-ahead log, the flusher calls `write(_:covering:)` with the per-shard WAL
+/// positions the deltas cover (`WALCut`, the same cut again on a retry): a durable sink commits
+/// them in the same transaction as the deltas. Sinks that keep nothing across restarts
+/// implement `write(_:)` only.
 public protocol RollupSink: Sendable {
     func write(_ deltas: [RollupDelta]) throws
+    /// Writes `deltas` and, when `cut` is given, the WAL positions they cover, atomically.
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws
     /// Gets ready to write, at start-up (a database sink connects and migrates its schema). A
     /// throw is not fatal: `write` tries again. Called on the writer thread before any write.
     func prepare() throws
@@ -18,6 +25,7 @@ public protocol RollupSink: Sendable {
 
 extension RollupSink {
     public func prepare() throws {}
+    public func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws { try write(deltas) }
 }
 
 /// Keeps flushed totals in memory: used by tests and by the debug endpoint

@@ -1,3 +1,4 @@
+import Logging
 import MeterCore
 import Synchronization
 
@@ -27,9 +28,43 @@ struct ShardLoop: Sendable {
     let control: ShardControl
     let mailbox: FlushMailbox
     let stats: AggregateStats
+    /// With a data directory: each drained batch is appended to the WAL before it is
+    /// aggregated, and each posted round carries the position its deltas cover.
+    var log: ShardLog? = nil
+    var logger = Logger(label: "meterd")
+    /// How long a shard whose batch the full WAL refused waits before offering it again.
+    static let fullWait: useconds_t = 5_000
 
     func run() {
         let consumer = engine.consumer(shard: shard)
+        let scratch = log.map { _ in
+            UnsafeMutableRawBufferPointer.allocate(
+                byteCount: EngineConfiguration.drainBatchBytes(batchBytes: engine.configuration.batchBytes) + WALEntryHeader.bytes,
+                alignment: 16)
+        }
+        defer { scratch?.deallocate() }
+        var fullEpisode = false
+        // The WAL hook: log the drained batch, or refuse it while the WAL is full (the batch
+        // stays in the consumer, un-aggregated, and draining stops: the ring fills).
+        func logBatch(_ records: UnsafeRawBufferPointer, _ count: Int) -> Bool {
+            guard let log, let scratch else { return true }
+            guard log.append(shard: shard, records: records, recordCount: count, scratch: scratch) != nil else {
+                if !fullEpisode {
+                    fullEpisode = true
+                    logger.warning("WAL full (wal.max_bytes): shard stops draining until a flush releases segments",
+                                   metadata: ["shard": "\(shard)"])
+                }
+                return false
+            }
+            if fullEpisode {
+                fullEpisode = false
+                logger.notice("WAL has room again; shard drains", metadata: ["shard": "\(shard)"])
+            }
+            return true
+        }
+        func drain() -> Int {
+            log == nil ? consumer.drainOnce() : consumer.drainOnce(log: logBatch)
+        }
         var round = 0
         var published = ShardSnapshot()
         func publish() {
@@ -43,12 +78,12 @@ struct ShardLoop: Sendable {
             var deltas: [RollupDelta] = []
             consumer.aggregator.collectDeltas(now: wallSeconds(), into: &deltas)
             publish()
-            mailbox.post(round: round, deltas: deltas)
+            mailbox.post(round: round, shard: shard, deltas: deltas, position: log?.coveredPosition())
         }
         while true {
             stats.recordTurn(shard: shard)
             var emptied = false
-            for _ in 0..<Self.drainsPerCheck where consumer.drainOnce() == 0 {
+            for _ in 0..<Self.drainsPerCheck where drain() == 0 {
                 emptied = true
                 break
             }
@@ -59,11 +94,25 @@ struct ShardLoop: Sendable {
                 collect(round: round)
             }
             if control.isStopping {
-                consumer.drainAll()
+                if log == nil {
+                    consumer.drainAll()
+                } else {
+                    consumer.drainAll(log: logBatch)
+                    if consumer.isHoldingBatch {
+                        // No flush can release the WAL any more: count the rest without logging
+                        // it rather than drop it. The final flush commits it; if that fails it
+                        // is lost (as without a WAL), never counted twice (it is in no entry).
+                        let unlogged = consumer.drainAll { _, _ in true }
+                        logger.warning("WAL full at shutdown: the rest of the ring was counted without being logged",
+                                       metadata: ["shard": "\(shard)", "records": "\(unlogged)"])
+                    }
+                }
                 collect(round: Self.finalRound)
                 return
             }
-            if emptied {
+            if consumer.isHoldingBatch {
+                usleep(Self.fullWait)
+            } else if emptied {
                 _ = engine.ring.waitForRecords(shard: shard, timeout: Self.idleWait)
             }
         }

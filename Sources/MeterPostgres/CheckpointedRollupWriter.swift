@@ -52,10 +52,12 @@ public final class CheckpointedRollupWriter {
         self.connect = connect
     }
 
-    /// Applies `deltas` and the next position in one transaction. After a throw, call `write`
-    /// again with the same `deltas` (and nothing else) until it returns.
+    /// Applies `deltas` and the next position in one transaction, and with `walPositions`
+    /// (shard → WAL position) replaces this instance's rows in `meterd.wal_checkpoints` in the
+    /// same transaction. After a throw, call `write` again with the same `deltas` and the same
+    /// positions (and nothing else) until it returns.
     @discardableResult
-    public func write(_ deltas: [RollupDelta]) throws -> Outcome {
+    public func write(_ deltas: [RollupDelta], walPositions: [Int: Int64]? = nil) throws -> Outcome {
         do {
             let connection = try connected()
             if let doubt = inDoubt {
@@ -64,7 +66,10 @@ public final class CheckpointedRollupWriter {
             }
             let next = position + 1
             inDoubt = next
-            let summary = try RollupWriter(connection: connection).write(deltas, checkpoint: (instance, next))
+            let instance = instance
+            let summary = try RollupWriter(connection: connection).write(deltas, checkpoint: (instance, next)) { connection in
+                if let walPositions { try WALCheckpointSQL.replace(on: connection, instance: instance, positions: walPositions) }
+            }
             try afterCommit?()
             inDoubt = nil
             position = next

@@ -16,6 +16,8 @@ public enum Migrations {
                   apply: TimescaleSetup.convertToHypertables),
         Migration(version: 3, name: "rollup tables keep free space for HOT updates",
                   statements: SchemaSQL.version3),
+        Migration(version: 4, name: "per-shard WAL checkpoints",
+                  statements: WALCheckpointSQL.version4),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.

@@ -32,9 +32,11 @@ public struct RollupWriter {
 
     /// Upserts `deltas` (any order of grains and series; deltas of the same row are folded in
     /// the order given) and sets `checkpoint.instance`'s position to `checkpoint.position`, all
-    /// in one transaction.
+    /// in one transaction. `alsoInTransaction` runs in that transaction too, after the upserts
+    /// (the WAL positions, `WALCheckpointSQL`).
     @discardableResult
-    public func write(_ deltas: [RollupDelta], checkpoint: (instance: String, position: Int64)) throws -> Summary {
+    public func write(_ deltas: [RollupDelta], checkpoint: (instance: String, position: Int64),
+                      alsoInTransaction: ((PostgresConnection) throws -> Void)? = nil) throws -> Summary {
         let batches = try Self.batches(deltas, rowsPerStatement: rowsPerStatement)
         var summary = Summary()
         try connection.transaction {
@@ -44,6 +46,7 @@ public struct RollupWriter {
                 summary.members += batch.memberCount
                 summary.statements += 1
             }
+            try alsoInTransaction?(connection)
             try connection.execute(Self.checkpointSQL, parameters: [checkpoint.instance, String(checkpoint.position)])
         }
         return summary

@@ -5,6 +5,7 @@ import MeterConfig
 import MeterCore
 import MeterHTTP
 import MeterIngest
+import MeterWAL
 import Metrics
 import NIOPosix
 import Prometheus
@@ -64,6 +65,16 @@ struct Meterd: AsyncParsableCommand {
         if settings.unixPath != nil || activated.unix != nil { listeners.append("unix") }
         let readiness = Readiness(expecting: listeners)
 
+        // The WAL, with a data directory: opened and replayed before any thread or listener starts.
+        var shardLog: ShardLog?
+        if let dataDir = settings.dataDir {
+            shardLog = try WALStartup.open(dataDirectory: dataDir, configuration: settings.wal, engine: engine,
+                                           postgresURL: settings.postgresURL, instance: Self.instanceName(),
+                                           schemaOptions: settings.schema, readiness: readiness, logger: logger).log
+        } else {
+            logger.warning("no data_dir: events are not logged, a crash loses what was not flushed yet (docs/durability.md)")
+        }
+
         let flushInterval = FlushInterval(settings.flushInterval)
         let reload = ReloadService(
             signals: hangups, load: { [options] () throws(ConfigurationError) in try Self.reloadSettings(options) },
@@ -72,7 +83,7 @@ struct Meterd: AsyncParsableCommand {
                             cardinalityLimits: { engine.limiter.update(.init($0.engine.aggregatorLimits)) }),
             logger: logger)
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
-                                       flushStats: flushStats)
+                                       flushStats: flushStats, log: shardLog)
         let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: memory)
         // Shutdown runs in reverse order: listeners close first (connections push their last
         // records), then aggregation drains the ring and flushes, then HTTP and metrics stop.
@@ -82,7 +93,7 @@ struct Meterd: AsyncParsableCommand {
                        responder: { routes.respond($0) }),
             reload,
             AggregationService(engine: engine, sink: flushSink, flushInterval: flushInterval,
-                               stats: aggregateStats, flushStats: flushStats, logger: logger),
+                               stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
             UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
             StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
@@ -112,6 +123,10 @@ struct Meterd: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await serviceGroup.run()
+        // After the final flush (the aggregation service has returned): commit what is pending.
+        if let shardLog {
+            do { try shardLog.wal.close() } catch { logger.error("WAL close failed", metadata: ["error": "\(error)"]) }
+        }
 
         if settings.debugPrintRollups, let memory {
             let rows = memory.rows()

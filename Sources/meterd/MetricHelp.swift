@@ -21,6 +21,18 @@ enum MetricHelp {
         "meterd_flush_pending_rows": "Rollup rows (series x grain x bucket) collected and not yet committed.",
         "meterd_flush_consecutive_failures": "Failed rollup writes since the last committed one.",
         "meterd_flush_failures_total": "Failed rollup writes.",
+        // Write-ahead log (MeterIngest.ShardLog, meterd.WALStartup)
+        "meterd_wal_appended_lsn": "End of the write-ahead log: the next entry's position.",
+        "meterd_wal_durable_lsn": "Everything in the write-ahead log before this position is on disk.",
+        "meterd_wal_checkpoint_lsn": "Smallest per-shard WAL position of the last committed flush.",
+        "meterd_wal_retained_bytes": "Bytes of write-ahead log retained on disk.",
+        "meterd_wal_segments": "Write-ahead log segment files retained.",
+        "meterd_wal_commits_total": "Write-ahead log group commits (write and fdatasync).",
+        "meterd_wal_fsync_seconds_total": "Time spent in fdatasync of the write-ahead log, in seconds.",
+        "meterd_wal_full_total": "Drained batches the full write-ahead log refused (the shard stopped draining).",
+        "meterd_wal_replayed_entries_total": "Write-ahead log entries replayed at start-up.",
+        "meterd_wal_replayed_events_total": "Events replayed from the write-ahead log at start-up.",
+        "meterd_wal_torn_tail_bytes_total": "Bytes of torn write-ahead log tail truncated at start-up.",
         // Configuration
         "meterd_config_reloads_total": "Configuration reloads (SIGHUP), by result (applied, failed).",
         // Redis mirror (meterd.RedisMirror)

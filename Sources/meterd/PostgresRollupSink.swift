@@ -43,11 +43,16 @@ final class PostgresRollupSink: RollupSink {
     }
 
     func write(_ deltas: [RollupDelta]) throws {
+        try write(deltas, covering: nil)
+    }
+
+    /// The deltas and, with a WAL, the per-shard positions they cover, in one transaction.
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
         try writer.withLock { writer in
             let migrationsBefore = writer.lastAppliedMigrations
             let outcome: CheckpointedRollupWriter.Outcome
             do {
-                outcome = try writer.write(deltas)
+                outcome = try writer.write(deltas, walPositions: cut?.positions)
             } catch {
                 // One line per outage is the flusher's; each failed attempt is debug only.
                 logger.debug("rollup write to PostgreSQL failed", metadata: ["error": "\(error)"])

@@ -257,8 +257,13 @@ struct MirroredRollupSink: RollupSink {
     let mirror: RedisMirror
 
     func write(_ deltas: [RollupDelta]) throws {
-        try committed.write(deltas)
-        mirror.enqueue(deltas)
+        try write(deltas, covering: nil)
+    }
+
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
+        try committed.write(deltas, covering: cut)
+        // A commit of WAL positions alone has nothing to mirror.
+        if !deltas.isEmpty { mirror.enqueue(deltas) }
     }
 
     func prepare() throws { try committed.prepare() }

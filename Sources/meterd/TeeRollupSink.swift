@@ -8,7 +8,11 @@ struct TeeRollupSink: RollupSink {
     let memory: InMemoryRollupSink
 
     func write(_ deltas: [RollupDelta]) throws {
-        try durable.write(deltas)
+        try write(deltas, covering: nil)
+    }
+
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
+        try durable.write(deltas, covering: cut)
         try memory.write(deltas)
     }
 

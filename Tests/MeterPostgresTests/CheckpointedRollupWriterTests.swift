@@ -39,6 +39,31 @@ struct CheckpointedRollupWriterTests {
         } }
     }
 
+    /// The per-shard WAL positions go in with the deltas and replace the instance's rows
+    /// wholesale; a write whose answer was lost keeps them (the retry is not applied again);
+    /// other instances' rows are untouched.
+    @Test func walPositionsAreReplacedWholesaleInTheSameTransaction() throws {
+        try TestDatabase.withFreshDatabase { nonEscaping in try withoutActuallyEscaping(nonEscaping) { connect in
+            let writer = CheckpointedRollupWriter(instance: "wal", connect: connect)
+            let other = CheckpointedRollupWriter(instance: "other", connect: connect)
+            let now = RollupWriterTests.start
+            try other.write([], walPositions: [0: 5])
+            try writer.write(EventLines.deltas(["api.calls:1|c|#tenant:acme"], now: now), walPositions: [0: 100, 1: 200, 2: 50])
+            let database = try connect()
+            #expect(try WALCheckpointSQL.positions(on: database, instance: "wal") == [0: 100, 1: 200, 2: 50])
+
+            let batch = EventLines.deltas(["api.calls:2|c|#tenant:acme"], now: now, seed: 3)
+            writer.afterCommit = { throw LostAnswer() }
+            #expect(throws: LostAnswer.self) { try writer.write(batch, walPositions: [0: 300, 1: 400]) }
+            writer.afterCommit = nil
+            #expect(try writer.write(batch, walPositions: [0: 300, 1: 400]) == .alreadyCommitted(position: 2))
+            #expect(try WALCheckpointSQL.positions(on: database, instance: "wal") == [0: 300, 1: 400])
+            #expect(try WALCheckpointSQL.positions(on: database, instance: "other") == [0: 5])
+            let month = try database.execute("SELECT sum::text AS sum FROM meterd.usage_monthly WHERE metric = 'api.calls'")
+            #expect(month[0, "sum"] == "3")
+        } }
+    }
+
     /// A write that failed before its COMMIT (a statement error) is in doubt too; the retry
     /// finds the old position stored and applies the batch.
     @Test func retryOfAFailedWriteIsApplied() throws {

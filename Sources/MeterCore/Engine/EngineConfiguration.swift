@@ -32,4 +32,7 @@ public struct EngineConfiguration: Sendable, Hashable {
               "the aggregator's lateness bound must equal protocol.max_lateness_seconds")
         return errors
     }
+
+    /// Bytes a shard's consumer drains at most in one step (`ShardConsumer` batch capacity).
+    public static func drainBatchBytes(batchBytes: Int) -> Int { Swift.max(4 * batchBytes, 256 * 1024) }
 }

@@ -25,7 +25,7 @@ public final class MeterEngine: Sendable {
                                              dedupWindowSeconds: configuration.dedupWindowSeconds,
                                              dedupMaxEntries: configuration.dedupMaxEntries)
             return ShardConsumer(shard: shard, ring: ring, aggregator: aggregator,
-                                 batchBytes: Swift.max(4 * configuration.batchBytes, 256 * 1024))
+                                 batchBytes: EngineConfiguration.drainBatchBytes(batchBytes: configuration.batchBytes))
         }
     }
 
@@ -37,6 +37,35 @@ public final class MeterEngine: Sendable {
 
     /// The consumer of `shard`. Only one thread may use a consumer at a time.
     public func consumer(shard: Int) -> ShardConsumer { consumerList[shard] }
+
+    /// The shard that a record (an `EventRecord` body) belongs to with this engine's shard
+    /// count: the same choice `IngestWorker` makes, from the record's tenant and metric.
+    public func shardIndex(ofRecord body: UnsafeRawBufferPointer) -> Int? {
+        guard let event = EventRecordView(body) else { return nil }
+        var state = hasher.combine(hasher.seed, event.tenant)
+        state = hasher.combine(state, event.metric)
+        return ring.shardIndex(forHash: hasher.finish(state))
+    }
+
+    /// Aggregates framed records (`RecordBatch` framing) straight into the aggregators, each
+    /// in the shard this engine's shard count gives it, bypassing the ring: start-up replay of
+    /// the write-ahead log. Only before the shard threads start (it uses every consumer).
+    /// The outcomes are added to `counts`, not to the consumers' own counts. Returns false,
+    /// stopping there, on malformed framing or a malformed record.
+    @discardableResult
+    public func replay(framed bytes: UnsafeRawBufferPointer, counts: inout AggregateCounts) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            guard offset + RecordBatch.prefixBytes <= bytes.count else { return false }
+            let total = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            guard total >= RecordBatch.prefixBytes, offset + total <= bytes.count else { return false }
+            let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + RecordBatch.prefixBytes)..<(offset + total)])
+            guard let shard = shardIndex(ofRecord: body) else { return false }
+            counts.record(consumerList[shard].aggregator.aggregate(record: body))
+            offset += total
+        }
+        return true
+    }
 
     /// Drains every shard, then collects the flush deltas of every aggregator. For callers
     /// that own all consumers (tests, tools, a single-threaded flusher).
