@@ -1,49 +1,55 @@
 import MeterCore
 
-/// One statement's worth of rows of one grain, as the array columns of `RollupWriter.upsertSQL`.
+/// The rows of one write in `COPY` text form: `RollupWriter.copyRowsSQL`'s columns for the
+/// rows, `copyMembersSQL`'s for the set members.
 package struct RollupBatch {
-    typealias Column = PostgresArrayBuilder
-    var tenant = Column(), metric = Column(), type = Column(), dimensions = Column()
-    var bucket = Column(), events = Column(), sum = Column(), integral = Column()
-    var minimum = Column(), maximum = Column(), latest = Column(), latestTime = Column()
-    var memberTenant = Column(), memberMetric = Column(), memberDimensions = Column()
-    var memberBucket = Column(), member = Column()
+    package var rows = PostgresCopyBuilder()
+    package var members = PostgresCopyBuilder()
+    /// Set members per grain (`Grain.finestFirst` order), to leave out the member part of the
+    /// upserts of grains without any.
+    package var membersPerGrain = [0, 0, 0]
+    private var nextOrdinal: Int64 = 0
 
-    var rowCount: Int { tenant.count }
-    var memberCount: Int { member.count }
+    package init(reservingRows count: Int = 0) {
+        rows = PostgresCopyBuilder(reservingBytes: count * 128)
+    }
 
     /// Appends one (already folded) delta. Throws `invalidInput` for a malformed series key.
-    mutating func append(_ delta: RollupDelta) throws {
+    package mutating func append(_ delta: RollupDelta) throws {
         guard let decoded = delta.seriesKey.withUnsafeBytes({ SeriesKey.decode($0) }) else {
             throw PostgresError(code: .invalidInput, message: "malformed series key in a rollup delta")
         }
         let dimensionsJSON = Self.json(decoded.dimensions)
-        tenant.append(decoded.tenant)
-        metric.append(decoded.metric)
-        type.append(RollupTable.typeCode(delta.type))
-        dimensions.append(dimensionsJSON)
-        bucket.append(delta.bucketStart)
-        events.append(delta.events)
+        let grain = delta.grain.name
+        rows.append(nextOrdinal)
+        nextOrdinal += 1
+        rows.append(grain)
+        rows.append(decoded.tenant)
+        rows.append(decoded.metric)
+        rows.append(RollupTable.typeCode(delta.type))
+        rows.append(dimensionsJSON)
+        rows.append(delta.bucketStart)
+        rows.append(delta.events)
         // QuantitySum.description is the exact decimal: no floating point on the way.
-        sum.append(delta.sum.description)
-        integral.append(delta.integral.description)
-        minimum.append(delta.minimum?.description)
-        maximum.append(delta.maximum?.description)
-        latest.append(delta.latest?.description)
-        if delta.latest == nil { latestTime.appendNull() } else { latestTime.append(delta.latestTime) }
-        for fingerprint in delta.newMembers {
-            memberTenant.append(decoded.tenant)
-            memberMetric.append(decoded.metric)
-            memberDimensions.append(dimensionsJSON)
-            memberBucket.append(delta.bucketStart)
-            member.appendUUID(high: fingerprint.high, low: fingerprint.low)
+        rows.append(delta.sum.description)
+        rows.append(delta.integral.description)
+        rows.append(delta.minimum?.description)
+        rows.append(delta.maximum?.description)
+        rows.append(delta.latest?.description)
+        if delta.latest == nil { rows.appendNull() } else { rows.append(delta.latestTime) }
+        rows.endRow()
+        if !delta.newMembers.isEmpty {
+            membersPerGrain[Grain.finestFirst.firstIndex(of: delta.grain)!] += delta.newMembers.count
         }
-    }
-
-    /// The array literals `$1` ... `$17` of `RollupWriter.upsertSQL`.
-    package var literals: [String] {
-        [tenant, metric, type, dimensions, bucket, events, sum, integral, minimum, maximum, latest, latestTime,
-         memberTenant, memberMetric, memberDimensions, memberBucket, member].map { $0.literal() }
+        for fingerprint in delta.newMembers {
+            members.append(grain)
+            members.append(decoded.tenant)
+            members.append(decoded.metric)
+            members.append(dimensionsJSON)
+            members.append(delta.bucketStart)
+            members.appendUUID(high: fingerprint.high, low: fingerprint.low)
+            members.endRow()
+        }
     }
 
     /// The dimensions as a JSON object, keys in the series key's (sorted) order; `{}` when none.
