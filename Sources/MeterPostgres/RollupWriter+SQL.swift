@@ -40,7 +40,14 @@ extension RollupWriter {
                                         minimum, maximum, latest, latest_time) FROM STDIN
         """
 
-    static let analyzeSQL = "ANALYZE pg_temp.meterd_flush_rows"
+    /// Statistics of the staged rows for the planner: the rows per grain. Without them it
+    /// guesses a handful of rows per grain and may loop over the staged rows once per stored
+    /// row (a write of 33k existing rows took 7.7 s instead of 1 s). A small sample of one
+    /// column: 25 ms for 300k rows where a full `ANALYZE` took 250 ms.
+    static let analyzeSQL: [String] = [
+        "SET LOCAL default_statistics_target = 10",
+        "ANALYZE pg_temp.meterd_flush_rows (grain)",
+    ]
 
     static let copyMembersSQL = """
         COPY pg_temp.meterd_flush_members (grain, tenant, metric, dimensions, bucket, member) FROM STDIN

@@ -50,9 +50,7 @@ public struct RollupWriter {
                     batch = try Self.encode(folded, rowsPerChunk: rowsPerChunk, send: send)
                 }
                 summary.statements += 1
-                // Row counts per grain for the planner: without them it guesses a handful of
-                // rows, and may loop over the staged rows once per stored row.
-                try connection.execute(Self.analyzeSQL)
+                for statement in Self.analyzeSQL { try connection.execute(statement) }
                 if batch.members.rows > 0 {
                     try connection.copyIn(Self.copyMembersSQL) { send in try send(batch.members.bytes) }
                     summary.statements += 1
