@@ -29,19 +29,66 @@ package struct PostgresCopyBuilder {
     package mutating func append(_ element: String?) {
         guard var text = element else { return appendNull() }
         separate()
-        text.withUTF8 { utf8 in
-            if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
-                bytes.append(contentsOf: utf8)
-                return
-            }
+        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A text field given as bytes (valid UTF-8), escaped like `append(_: String?)`.
+    package mutating func append(utf8: UnsafeRawBufferPointer) {
+        separate()
+        appendEscaped(utf8)
+    }
+
+    /// A JSON object of string pairs, as one text field: `{"k":"v",...}`, each string with
+    /// quote, backslash, control characters and DEL escaped (as `JSONString` does), then
+    /// COPY-escaped. The pairs must be valid UTF-8.
+    package mutating func appendJSONObject(_ pairs: UnsafeRawBufferPointer,
+                                           each: (UnsafeRawBufferPointer, (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        each(pairs) { key, value in
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            appendJSONString(key)
+            bytes.append(UInt8(ascii: ":"))
+            appendJSONString(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func appendJSONString(_ utf8: UnsafeRawBufferPointer) {
+        bytes.append(UInt8(ascii: "\""))
+        if !utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 == 0x7F }) {
+            bytes.append(contentsOf: utf8)
+        } else {
+            let hex: [UInt8] = Array("0123456789abcdef".utf8)
             for byte in utf8 {
                 switch byte {
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-                case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+                // JSON's backslash escapes, each backslash doubled again for COPY.
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C, 0x5C, 0x5C])
+                case _ where byte < 0x20 || byte == 0x7F:
+                    bytes.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                              hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
                 default: bytes.append(byte)
                 }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeRawBufferPointer) {
+        if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            default: bytes.append(byte)
             }
         }
     }
