@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import MeterCore
 @testable import MeterPostgres
 import Testing
@@ -93,6 +95,67 @@ struct PostgresCopyTests {
             let summary = try writer.write([], checkpoint: ("empty", 7))
             #expect(summary == RollupWriter.Summary())
             #expect(try writer.checkpoint(instance: "empty") == 7)
+        }
+    }
+}
+
+@Suite(.enabled(if: TestDatabase.isConfigured, TestDatabase.skipMessage))
+struct ConcurrentRollupWriterTests {
+    /// Two instances flush the same rows at the same time, again and again (the first round
+    /// inserts, racing on new rows; later rounds update, racing on the same rows): every delta
+    /// lands exactly once per write. A transient failure (deadlock) is retried, as the daemon
+    /// does; a failed write commits nothing.
+    @Test func twoWritersOnTheSameRowsAddUp() throws {
+        try TestDatabase.withFreshDatabase { connect in
+            let setup = try connect()
+            try Migrations.apply(on: setup)
+            var random = SplitMix64(seed: 11)
+            let engine = MeterEngine(configuration: EngineConfiguration(), hasher: ByteHasher(seed: 11))
+            let worker = engine.makeWorker(policy: .drop)
+            var now = RollupWriterTests.start
+            for index in 0..<1_500 {
+                now += Int64.random(in: 0...5, using: &random)
+                let line = EventLines.random(index: index, now: now, using: &random)
+                guard !line.contains("|s|") else { continue }  // sets: members deduplicate, checked elsewhere
+                line.utf8CString.dropLast().withUnsafeBytes { _ = worker.ingest(line: $0, now: now) }
+            }
+            worker.publish()
+            var collected: [RollupDelta] = []
+            engine.drainAndCollectDeltas(now: now, into: &collected)
+            let deltas = collected
+            let rounds = 5
+            let failures = Mutex<[String]>([])
+            let done = DispatchSemaphore(value: 0)
+            for instance in ["one", "two"] {
+                let connection = try connect()
+                nonisolated(unsafe) let owned = connection  // handed to exactly one thread
+                Thread {
+                    let writer = RollupWriter(connection: owned, rowsPerChunk: 97)
+                    for round in 1...rounds {
+                        var attempts = 0
+                        while true {
+                            do {
+                                try writer.write(deltas, checkpoint: (instance, Int64(round)))
+                                break
+                            } catch let error as PostgresError where error.isTransient && attempts < 20 {
+                                attempts += 1
+                            } catch {
+                                failures.withLock { $0.append("\(instance) round \(round): \(error)") }
+                                break
+                            }
+                        }
+                    }
+                    done.signal()
+                }.start()
+            }
+            done.wait()
+            done.wait()
+            #expect(failures.withLock { $0 } == [])
+            var totals = RollupTotals()
+            for _ in 0..<(2 * rounds) { totals.apply(deltas) }
+            let stored = try RollupRows.read(setup)
+            #expect(stored.count > 50)
+            #expect(stored == RollupRows.expected(totals))
         }
     }
 }
