@@ -127,6 +127,59 @@ public final class PostgresConnection {
         }
     }
 
+    /// Runs `sql`, a `COPY ... FROM STDIN` in text format, and lets `body` stream the data:
+    /// each call of the `send` it receives passes bytes (whole rows or not) to the server, which
+    /// parses them while `body` builds the next. Returns the number of rows copied. If `body`
+    /// throws, the COPY is ended with an error (nothing it sent stays) and the error rethrown.
+    @discardableResult
+    public func copyIn(_ sql: String, _ body: (_ send: ([UInt8]) throws -> Void) throws -> Void) throws -> Int {
+        guard let handle else {
+            throw PostgresError(code: .connectionLost, message: "connection closed", target: redactedTarget)
+        }
+        guard let start = PQexec(handle, sql) else {
+            throw PostgresError(code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost,
+                                message: lastErrorMessage(), target: redactedTarget)
+        }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            defer { PQclear(start) }
+            throw error(from: start, handle: handle)
+        }
+        PQclear(start)
+        var failure: (any Error)?
+        do {
+            try body { bytes in
+                guard !bytes.isEmpty else { return }
+                let sent = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32(buffer.count)) }
+                }
+                guard sent == 1 else {
+                    throw PostgresError(code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost,
+                                        message: self.lastErrorMessage(), target: self.redactedTarget)
+                }
+            }
+        } catch {
+            failure = error
+        }
+        let ended = PQputCopyEnd(handle, failure == nil ? nil : "COPY aborted by the client")
+        // The COPY's own result (and any error), then nil.
+        var outcome: Result<Int, any Error> = .failure(
+            PostgresError(code: .connectionLost, message: ended == 1 ? "COPY ended without a result" : lastErrorMessage(),
+                          target: redactedTarget))
+        var first = true
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            guard first else { continue }
+            first = false
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                outcome = .success(Int(String(cString: PQcmdTuples(result))) ?? 0)
+            } else {
+                outcome = .failure(error(from: result, handle: handle))
+            }
+        }
+        if let failure { throw failure }
+        return try outcome.get()
+    }
+
     private func error(from result: OpaquePointer, handle: OpaquePointer) -> PostgresError {
         func field(_ code: UInt8) -> String? {
             guard let text = PQresultErrorField(result, Int32(code)) else { return nil }

@@ -4,18 +4,23 @@ public import MeterCore
 /// transaction: after a crash either both are in the database or neither is, so replaying the
 /// WAL from the stored position counts every event exactly once.
 ///
+/// A write COPYs its rows (and set members) into temporary staging tables, in chunks that the
+/// server parses while the client encodes the next, then merges each grain with one statement
+/// (`upsertSQL`), then sets the checkpoint.
+///
 /// Blocking (it runs on the connection's thread). On a thrown error nothing was committed: keep
 /// the deltas, wait (`FlushRetryPolicy`), reset the connection if `isConnected` is false, and
 /// write them again.
 public struct RollupWriter {
     public let connection: PostgresConnection
-    /// Rows per upsert statement; each statement is one round trip.
-    public var rowsPerStatement: Int
+    /// Rows per COPY data message: the client encodes the next chunk while the server parses
+    /// this one.
+    public var rowsPerChunk: Int
 
-    public init(connection: PostgresConnection, rowsPerStatement: Int = 5_000) {
-        precondition(rowsPerStatement > 0, "rowsPerStatement must be positive")
+    public init(connection: PostgresConnection, rowsPerChunk: Int = 5_000) {
+        precondition(rowsPerChunk > 0, "rowsPerChunk must be positive")
         self.connection = connection
-        self.rowsPerStatement = rowsPerStatement
+        self.rowsPerChunk = rowsPerChunk
     }
 
     /// What one `write` did.
@@ -24,7 +29,7 @@ public struct RollupWriter {
         public var rows = 0
         /// Set members sent (the database inserts only those it did not hold).
         public var members = 0
-        /// Upsert statements (round trips besides BEGIN, checkpoint and COMMIT).
+        /// COPY and merge statements (besides BEGIN, the staging tables, checkpoint and COMMIT).
         public var statements = 0
 
         public init() {}
@@ -37,15 +42,28 @@ public struct RollupWriter {
     @discardableResult
     public func write(_ deltas: [RollupDelta], checkpoint: (instance: String, position: Int64),
                       alsoInTransaction: ((PostgresConnection) throws -> Void)? = nil) throws -> Summary {
-        let batches = try Self.batches(deltas, rowsPerStatement: rowsPerStatement)
+        let folded = Self.fold(deltas)
         var summary = Summary()
         try connection.transaction {
-            for (grain, batch) in batches {
-                try connection.execute(Self.upsertSQL(grain), parameters: batch.literals)
-                summary.rows += batch.rowCount
-                summary.members += batch.memberCount
+            var batch = RollupBatch()
+            if !folded.allSatisfy(\.isEmpty) {
+                for statement in Self.stagingSQL { try connection.execute(statement) }
+                try connection.copyIn(Self.copyRowsSQL) { send in
+                    batch = try Self.encode(folded, rowsPerChunk: rowsPerChunk, send: send)
+                }
                 summary.statements += 1
+                for statement in Self.analyzeSQL { try connection.execute(statement) }
+                if batch.members.rows > 0 {
+                    try connection.copyIn(Self.copyMembersSQL) { send in try send(batch.members.bytes) }
+                    summary.statements += 1
+                }
+                for (index, (grain, rows)) in zip(Grain.finestFirst, folded).enumerated() where !rows.isEmpty {
+                    try connection.execute(Self.upsertSQL(grain, members: batch.membersPerGrain[index] > 0))
+                    summary.statements += 1
+                }
             }
+            summary.rows = folded.reduce(0) { $0 + $1.count }
+            summary.members = batch.members.rows
             try alsoInTransaction?(connection)
             try connection.execute(Self.checkpointSQL, parameters: [checkpoint.instance, String(checkpoint.position)])
         }
@@ -61,9 +79,8 @@ public struct RollupWriter {
         return Int64(text)
     }
 
-    /// Folds deltas of the same row, groups them by grain and cuts statements of at most
-    /// `rowsPerStatement` rows. `package` so tests can time the client-side encoding.
-    package static func batches(_ deltas: [RollupDelta], rowsPerStatement: Int) throws -> [(Grain, RollupBatch)] {
+    /// Folds deltas of the same row; the rows of each grain, `Grain.finestFirst` order.
+    package static func fold(_ deltas: [RollupDelta]) -> [[RollupDelta]] {
         let grains = Grain.finestFirst
         var folded = grains.map { _ in [RollupDelta]() }
         var indexByRow: [RollupKey: Int] = [:]
@@ -78,28 +95,46 @@ public struct RollupWriter {
                 folded[grain].append(delta)
             }
         }
-        var result: [(Grain, RollupBatch)] = []
-        for (grain, rows) in zip(grains, folded) {
-            var start = 0
-            while start < rows.count {
-                var batch = RollupBatch()
-                for delta in rows[start..<min(start + rowsPerStatement, rows.count)] {
-                    try batch.append(delta)
-                }
-                result.append((grain, batch))
-                start += rowsPerStatement
-            }
-        }
-        return result
+        return folded
     }
 
-    /// The client-side work of `write` without the database (folding, text encoding, the array
-    /// literals); returns the bytes of parameter text. Public for the flush benchmark.
-    public static func encodedParameterBytes(_ deltas: [RollupDelta], rowsPerStatement: Int = 5_000) throws -> Int {
-        var bytes = 0
-        for (_, batch) in try batches(deltas, rowsPerStatement: rowsPerStatement) {
-            for literal in batch.literals { bytes += literal.utf8.count }
+    /// Encodes the folded rows as COPY text, handing each chunk of `rowsPerChunk` rows to `send`;
+    /// returns the batch with the set members (whole) and the member counts.
+    package static func encode(_ folded: [[RollupDelta]], rowsPerChunk: Int,
+                                send: ([UInt8]) throws -> Void) throws -> RollupBatch {
+        var batch = RollupBatch(reservingRows: min(rowsPerChunk, folded.reduce(0) { $0 + $1.count }))
+        for rows in folded {
+            for delta in rows {
+                try batch.append(delta)
+                if batch.rows.rows >= rowsPerChunk {
+                    try send(batch.rows.bytes)
+                    batch.rows.removeAll()
+                }
+            }
         }
-        return bytes
+        try send(batch.rows.bytes)
+        batch.rows.removeAll()
+        return batch
+    }
+
+    /// What `write` would report for `deltas`, without the database.
+    package static func summary(of deltas: [RollupDelta]) throws -> Summary {
+        let folded = fold(deltas)
+        let batch = try encode(folded, rowsPerChunk: 5_000) { _ in }
+        var summary = Summary()
+        summary.rows = folded.reduce(0) { $0 + $1.count }
+        summary.members = batch.members.rows
+        if summary.rows > 0 {
+            summary.statements = 1 + (summary.members > 0 ? 1 : 0) + folded.filter { !$0.isEmpty }.count
+        }
+        return summary
+    }
+
+    /// The client-side work of `write` without the database (folding and COPY encoding); returns
+    /// the bytes of COPY data. Public for the flush benchmark.
+    public static func encodedCopyBytes(_ deltas: [RollupDelta], rowsPerChunk: Int = 5_000) throws -> Int {
+        var bytes = 0
+        let batch = try encode(fold(deltas), rowsPerChunk: rowsPerChunk) { bytes += $0.count }
+        return bytes + batch.members.bytes.count
     }
 }

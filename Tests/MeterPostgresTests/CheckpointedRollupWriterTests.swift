@@ -104,12 +104,6 @@ struct CheckpointedRollupWriterTests {
 extension CheckpointedRollupWriter {
     /// The summary `RollupWriter` reports for `deltas` (rows after folding, members, statements).
     func summary(of deltas: [RollupDelta]) throws -> RollupWriter.Summary {
-        var summary = RollupWriter.Summary()
-        for (_, batch) in try RollupWriter.batches(deltas, rowsPerStatement: 5_000) {
-            summary.rows += batch.rowCount
-            summary.members += batch.memberCount
-            summary.statements += 1
-        }
-        return summary
+        try RollupWriter.summary(of: deltas)
     }
 }

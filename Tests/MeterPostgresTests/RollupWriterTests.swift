@@ -8,13 +8,13 @@ struct RollupWriterTests {
     static let start: Int64 = 1_769_855_400  // 2026-01-31 10:30 UTC: flushes cross a month boundary
 
     /// Random counter, gauge and set events through the real engine, flushed at random points
-    /// in small statements: the tables equal `RollupTotals` of the same deltas, to the unit.
+    /// in small COPY chunks: the tables equal `RollupTotals` of the same deltas, to the unit.
     @Test(arguments: [1 as UInt64, 2, 3])
     func tablesEqualTotalsOfRandomFlushes(seed: UInt64) throws {
         try TestDatabase.withFreshDatabase { connect in
             let connection = try connect()
             try Migrations.apply(on: connection)
-            let writer = RollupWriter(connection: connection, rowsPerStatement: 7)
+            let writer = RollupWriter(connection: connection, rowsPerChunk: 7)
             let engine = MeterEngine(configuration: EngineConfiguration(), hasher: ByteHasher(seed: seed))
             let worker = engine.makeWorker(policy: .drop)
             var random = SplitMix64(seed: seed)
@@ -53,7 +53,7 @@ struct RollupWriterTests {
         try TestDatabase.withFreshDatabase { connect in
             let connection = try connect()
             try Migrations.apply(on: connection)
-            let writer = RollupWriter(connection: connection, rowsPerStatement: 2)
+            let writer = RollupWriter(connection: connection, rowsPerChunk: 2)
             try writer.write(EventLines.deltas(["api.calls:1|c|#tenant:acme"], now: Self.start), checkpoint: ("a", 10))
             try connection.execute("""
                 CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -117,8 +117,7 @@ struct RollupWriterTests {
             let writer = RollupWriter(connection: connection)
             let clock = ContinuousClock()
             let encoding = try clock.measure {
-                let batches = try RollupWriter.batches(deltas, rowsPerStatement: writer.rowsPerStatement)
-                _ = batches.map { $0.1.literals.map(\.utf8.count) }
+                _ = try RollupWriter.encodedCopyBytes(deltas, rowsPerChunk: writer.rowsPerChunk)
             }
             print("flush: client-side folding and encoding alone: \(encoding)")
             var summary = RollupWriter.Summary()

@@ -75,7 +75,7 @@ for _ in 0..<rounds {
     try connection.execute("TRUNCATE meterd.usage_hourly, meterd.usage_daily, meterd.usage_monthly, meterd.set_members")
     try connection.execute("VACUUM ANALYZE")
     var bytes = 0
-    encode.append(seconds(try clock.measure { bytes = try RollupWriter.encodedParameterBytes(deltas) }))
+    encode.append(seconds(try clock.measure { bytes = try RollupWriter.encodedCopyBytes(deltas) }))
     position += 1
     insert.append(seconds(try clock.measure { summary = try writer.write(deltas, checkpoint: ("bench", position)) }))
     position += 1
