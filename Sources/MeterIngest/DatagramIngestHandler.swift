@@ -13,17 +13,38 @@ final class DatagramIngestHandler: ChannelInboundHandler {
 
     private let worker: IngestWorker
     private let stats: IngestStats
+    private let maxDatagramBytes: Int
     private var reported = IngestCounts()
 
-    init(worker: IngestWorker, stats: IngestStats) {
+    /// - Parameter maxDatagramBytes: the longest datagram taken whole; the receive slots are one
+    ///   byte longer, so a datagram that fills its slot was longer and the kernel cut it.
+    init(worker: IngestWorker, stats: IngestStats, maxDatagramBytes: Int) {
         self.worker = worker
         self.stats = stats
+        self.maxDatagramBytes = maxDatagramBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let now = wallSeconds()
-        envelope.data.withUnsafeReadableBytes { worker.ingest(lines: $0, now: now) }
+        envelope.data.withUnsafeReadableBytes { bytes in
+            guard bytes.count > maxDatagramBytes else {
+                worker.ingest(lines: bytes, now: now)
+                return
+            }
+            // Cut by the kernel: a partial last line could parse as a valid but wrong event
+            // (a shortened tenant or value), so only complete lines are taken.
+            worker.ingest(lines: Self.completeLines(bytes), now: now)
+            worker.countRefusal(.datagramTruncated)
+        }
+    }
+
+    /// The bytes up to and including the last newline (empty when there is none).
+    static func completeLines(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let newline = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
+            return UnsafeRawBufferPointer(rebasing: bytes[0..<0])
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[...newline])
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

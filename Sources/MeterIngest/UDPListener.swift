@@ -10,8 +10,13 @@ public struct UDPListener: Service {
         public var address: ListenAddress
         /// Datagrams per `recvmmsg` call.
         public var vectorReadCount = 64
-        /// Bytes per datagram slot; longer datagrams are truncated by the kernel.
-        public var maxDatagramBytes = 8 * 1024
+        /// Bytes per datagram slot of a vectored read, a power of two (NIO splits one
+        /// allocation, rounded up to a power of two, into equal slots). A datagram that fills
+        /// its slot may have been cut by the kernel: its complete lines are counted and the
+        /// remainder is refused as `datagram_truncated`. So the longest datagram taken whole is
+        /// `slotBytes - 1`.
+        public var slotBytes = 16 * 1024
+        public var maxDatagramBytes: Int { slotBytes - 1 }
         /// Requested `SO_RCVBUF`; the kernel caps it at `net.core.rmem_max`.
         public var receiveBufferBytes = 8 * 1024 * 1024
         /// An already bound datagram socket to use instead of binding `address` (systemd socket
@@ -42,6 +47,8 @@ public struct UDPListener: Service {
     }
 
     public func run() async throws {
+        precondition(settings.slotBytes > 0 && settings.slotBytes & (settings.slotBytes - 1) == 0,
+                     "slotBytes must be a power of two")
         let engine = engine
         let stats = stats
         let slots = settings.vectorReadCount
@@ -51,10 +58,11 @@ public struct UDPListener: Service {
             .channelOption(.datagramVectorReadMessageCount, value: slots)
             .channelOption(.maxMessagesPerRead, value: 4)
             // One buffer per read, split by NIO into `slots` datagram slots.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slots * settings.maxDatagramBytes))
-            .channelInitializer { channel in
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slots * settings.slotBytes))
+            .channelInitializer { [maxDatagramBytes = settings.maxDatagramBytes] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = DatagramIngestHandler(worker: engine.makeWorker(policy: .drop), stats: stats)
+                    let handler = DatagramIngestHandler(worker: engine.makeWorker(policy: .drop), stats: stats,
+                                                        maxDatagramBytes: maxDatagramBytes)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -71,6 +71,25 @@ struct MeterdEndToEndTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    @Test func aDatagramCutByTheKernelCountsItsCompleteLinesAndRefusesTheRest() throws {
+        let daemon = try DaemonProcess(unix: false)
+        defer { daemon.stop() }
+        try daemon.waitUntilReady()
+        let line = "sms.sent:1|c|#tenant:trunc\n"  // 27 bytes
+        // 16383 bytes, the longest taken whole: 605 lines + one of 48 bytes without a newline.
+        let exact = String(repeating: line, count: 605) + "sms.sent:1|c|#tenant:trunc,m:" + String(repeating: "a", count: 19)
+        #expect(exact.utf8.count == 16_383)
+        // 20,250 bytes: the kernel keeps 16384, i.e. 606 whole lines; the 607th is cut.
+        let long = String(repeating: line, count: 750)
+        try TestSockets.sendUDP(port: daemon.udpPort, datagrams: [exact, long])
+        try daemon.poll(what: "both datagrams counted") {
+            try daemon.metric("meterd_events_accepted_total") == 606 + 606
+                && daemon.metric(#"meterd_events_refused_total{transport="udp",reason="datagram_truncated"}"#) == 1
+        }
+        #expect(try daemon.metric(#"meterd_events_received_total{transport="udp"}"#) == 606 + 607)
+        #expect(try daemon.terminate() == 0)
+    }
+
     @Test func sigtermDrainsFlushesOnceMoreAndExitsZero() throws {
         // A flush interval of an hour: only the shutdown flush can write these events.
         let daemon = try DaemonProcess(arguments: ["--debug-print-rollups"], flushInterval: "3600", unix: false)

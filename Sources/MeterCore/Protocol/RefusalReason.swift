@@ -40,6 +40,8 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
     case dimensionValueLimit
     case setMemberLimit
     case quantityOverflow
+    // Transport
+    case datagramTruncated
 
     /// A stable snake_case name for metric labels, logs and replies to senders.
     public var label: String {
@@ -73,6 +75,7 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .dimensionValueLimit: "dimension_value_limit"
         case .setMemberLimit: "set_member_limit"
         case .quantityOverflow: "quantity_overflow"
+        case .datagramTruncated: "datagram_truncated"
         }
     }
 
@@ -108,6 +111,7 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .dimensionValueLimit: "the dimension has reached its limit of distinct values for this tenant"
         case .setMemberLimit: "the set has reached its limit of distinct members in this bucket"
         case .quantityOverflow: "the sum for this bucket would overflow"
+        case .datagramTruncated: "the UDP datagram was longer than meterd reads (16383 bytes): its cut last line and anything after it were dropped; send shorter datagrams or use TCP"
         }
     }
 }

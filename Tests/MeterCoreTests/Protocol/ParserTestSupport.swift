@@ -3,11 +3,14 @@ import MeterCore
 /// The arrival time used by parser tests, in Unix seconds (2023-11-14T22:13:20Z).
 let testNow: Int64 = 1_700_000_000
 
-/// The reasons only the aggregator returns; every other reason is the parser's.
+/// The reasons only the aggregator returns.
 let aggregatorReasons: Set<RefusalReason> = [
     .tenantSeriesLimit, .seriesLimit, .dimensionValueLimit, .setMemberLimit, .quantityOverflow,
 ]
-let parserReasons = Set(RefusalReason.allCases).subtracting(aggregatorReasons)
+/// The reasons a transport decides before any line is parsed (tested with the listeners).
+let transportReasons: Set<RefusalReason> = [.datagramTruncated]
+/// Every other reason is the parser's.
+let parserReasons = Set(RefusalReason.allCases).subtracting(aggregatorReasons).subtracting(transportReasons)
 
 /// An accepted line with every part copied out of the parsed buffer, for comparisons.
 struct DecodedLine: Equatable, CustomStringConvertible {
