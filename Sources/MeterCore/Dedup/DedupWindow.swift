@@ -122,6 +122,10 @@ public struct DedupWindow: Sendable {
     public private(set) var forgottenEarlyThrough: Int64?
     /// Slots allocated across all tables.
     private var allocatedSlots = 0
+    /// Whether `insert` records each new fingerprint in `newIDs` (persistence, `startJournal`).
+    public private(set) var isJournaling = false
+    /// The fingerprints `insert` stored since the last `takeNewIDs`, in insertion order.
+    private var newIDs: [DedupEntry] = []
 
     /// The largest table: `2 * maxEntries` slots, enough for every fingerprint at load one half.
     private let maxTableSlots: Int
@@ -200,7 +204,37 @@ public struct DedupWindow: Sendable {
         growNewestIfNeeded()
         tables[newest].insertAbsent(key, now: now)
         count += 1
+        if isJournaling { newIDs.append(DedupEntry(fingerprint: fingerprint, arrival: now)) }
         return true
+    }
+
+    /// From now on, `insert` records every fingerprint it stores, for `takeNewIDs` (the daemon
+    /// persists them with each flush: docs/dedup.md "Restarts"). No-op when disabled.
+    public mutating func startJournal() {
+        isJournaling = isEnabled
+    }
+
+    /// The fingerprints `insert` stored since the previous call (or since `startJournal`), with
+    /// their arrival times, in insertion order; each exactly once, whichever generation holds
+    /// it now (or if it was since forgotten). Empties the journal.
+    public mutating func takeNewIDs() -> [DedupEntry] {
+        guard !newIDs.isEmpty else { return [] }
+        defer { newIDs = [] }
+        return newIDs
+    }
+
+    /// Fingerprints recorded and not yet taken.
+    public var pendingNewIDs: Int { newIDs.count }
+
+    /// Re-inserts a fingerprint persisted by an earlier process (start-up), with its original
+    /// arrival time, without journaling it. Returns false if it was already held. Call in
+    /// increasing `arrival` order, as for `insert`.
+    @discardableResult
+    public mutating func restore(_ fingerprint: Fingerprint128, arrival: Int64) -> Bool {
+        let journaling = isJournaling
+        isJournaling = false
+        defer { isJournaling = journaling }
+        return insert(fingerprint, now: arrival)
     }
 
     /// Whether `fingerprint` is remembered as seen within the window as of `now`.
