@@ -1,0 +1,73 @@
+import MeterCore
+import Testing
+
+/// The journal of new keys a flush persists (docs/dedup.md "Restarts"): exactly the keys
+/// inserted since the previous take, whichever generation holds them.
+struct DedupJournalTests {
+    @Test func takesExactlyTheKeysInsertedSinceTheLastTake() {
+        var window = DedupWindow(windowSeconds: 30, maxEntries: 1_000)
+        expectNew(&window, dedupKey(0), now: 1_000)  // before the journal: not recorded
+        window.startJournal()
+        #expect(window.isJournaling)
+        expectNew(&window, dedupKey(1), now: 1_000)
+        expectDuplicate(&window, dedupKey(0), now: 1_001)
+        expectNew(&window, dedupKey(2), now: 1_005)
+        let firstTake = window.takeNewIDs()
+        let secondTake = window.takeNewIDs()
+        #expect(firstTake == [DedupEntry(fingerprint: dedupKey(1), arrival: 1_000),
+                              DedupEntry(fingerprint: dedupKey(2), arrival: 1_005)])
+        #expect(secondTake.isEmpty)
+        // Across generations (span 10 s): each new key once, duplicates never.
+        var expected: [DedupEntry] = []
+        for i in 3..<60 {
+            let now = Int64(1_005 + i)
+            expectNew(&window, dedupKey(i), now: now)
+            expectDuplicate(&window, dedupKey(i), now: now)
+            expected.append(DedupEntry(fingerprint: dedupKey(i), arrival: now))
+        }
+        let taken = window.takeNewIDs()
+        #expect(taken == expected)
+        #expect(window.pendingNewIDs == 0)
+    }
+
+    @Test func restoredKeysAreRememberedButNotJournaled() {
+        var window = DedupWindow(windowSeconds: 60, maxEntries: 100)
+        window.startJournal()
+        let restored = window.restore(dedupKey(7), arrival: 500)
+        let again = window.restore(dedupKey(7), arrival: 501)
+        #expect(restored && !again)
+        let none = window.takeNewIDs()
+        #expect(none.isEmpty)
+        expectDuplicate(&window, dedupKey(7), now: 540)
+        expectNew(&window, dedupKey(8), now: 540)
+        let eight = window.takeNewIDs()
+        #expect(eight == [DedupEntry(fingerprint: dedupKey(8), arrival: 540)])
+        #expect(window.isJournaling)
+    }
+
+    @Test func aDisabledWindowNeverJournals() {
+        var window = DedupWindow(windowSeconds: 0, maxEntries: 1)
+        window.startJournal()
+        #expect(!window.isJournaling)
+        expectNew(&window, dedupKey(1), now: 1)
+        let nothing = window.takeNewIDs()
+        #expect(nothing.isEmpty)
+    }
+
+    @Test func seenIDsMergeAndTrimTheOldest() {
+        var ids = SeenIDs()
+        ids.add(shard: 0, (0..<6).map { DedupEntry(fingerprint: dedupKey($0), arrival: Int64($0)) })
+        var other = SeenIDs()
+        other.add(shard: 1, [DedupEntry(fingerprint: dedupKey(9), arrival: 9)])
+        other.add(shard: 0, [DedupEntry(fingerprint: dedupKey(6), arrival: 6)])
+        ids.merge(other)
+        #expect(ids.count == 8)
+        let dropped = ids.trim(toAtMost: 5)
+        #expect(dropped == 3)
+        #expect(ids.count == 5)
+        #expect(ids.byShard[0]?.map(\.arrival) == [3, 4, 5, 6])
+        #expect(ids.byShard[1]?.count == 1)
+        let all = ids.take()
+        #expect(all.count == 5 && ids.isEmpty)
+    }
+}
