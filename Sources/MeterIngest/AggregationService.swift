@@ -72,6 +72,8 @@ public struct AggregationService: Service {
             "shards": "\(shardCount)", "flush.interval": "\(flushInterval.current)",
         ])
         var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy, log: log)
+        // Ids waiting for a failing flush: at most what the windows can hold (docs/dedup.md).
+        flusher.maxPendingIDs = shardCount * engine.configuration.dedupMaxEntries
         var round = 0
         var holding = false
         let clock = ContinuousClock()
