@@ -55,11 +55,13 @@
 /// **Disabled.** `windowSeconds == 0` turns deduplication off: the window remembers nothing,
 /// allocates nothing, `insert` always answers "new" and `contains` always "absent".
 ///
-/// **Restarts.** The window holds no persistent state, and fingerprints are seeded per process,
-/// so they would mean nothing to the next one anyway. After a restart the window is rebuilt by
-/// re-inserting the ids of the events replayed from the write-ahead log with their original
-/// arrival times, in increasing order, before live traffic resumes; inserts with old `now`
-/// values are accepted for exactly this reason.
+/// **Restarts.** The window itself holds no persistent state. The daemon, with PostgreSQL and
+/// a data directory (whose hash seed keeps fingerprints stable), journals the fingerprints it
+/// stores (`startJournal`, `takeNewIDs`), commits them with each flush, and at start-up
+/// `restore`s those still inside the window with their original arrival times, oldest first;
+/// then the events replayed from the write-ahead log are re-inserted the same way, before live
+/// traffic resumes (docs/dedup.md "Restarts"). Inserts with old `now` values are accepted for
+/// exactly this reason.
 ///
 /// **Empty marker.** A free slot holds the all-zero fingerprint (`emptyMarker`); a fingerprint
 /// equal to it is remembered as `emptyMarkerStandIn` instead. The two are therefore one key to
