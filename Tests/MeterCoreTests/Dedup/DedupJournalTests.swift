@@ -71,3 +71,23 @@ struct DedupJournalTests {
         #expect(all.count == 5 && ids.isEmpty)
     }
 }
+
+/// Start-up restore through the engine: to the shard that counted the key, or to every shard
+/// when the key was written under another shard count.
+struct DedupRestoreEngineTests {
+    @Test func restoresIntoOneShardOrIntoEvery() {
+        var configuration = EngineConfiguration()
+        configuration.shardCount = 3
+        let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 1))
+        engine.restoreDedupID(dedupKey(1), arrival: 1_000, shard: 2)
+        engine.restoreDedupID(dedupKey(2), arrival: 1_000, shard: nil)
+        engine.restoreDedupID(dedupKey(3), arrival: 1_000, shard: 7)  // out of range: every shard
+        let windows = (0..<3).map { engine.consumer(shard: $0).aggregator.dedupWindow }
+        #expect(windows.map { $0.contains(dedupKey(1), now: 1_001) } == [false, false, true])
+        #expect(windows.allSatisfy { $0.contains(dedupKey(2), now: 1_001) && $0.contains(dedupKey(3), now: 1_001) })
+        // Restored keys are not journaled: nothing to persist again.
+        engine.startDedupJournals()
+        engine.restoreDedupID(dedupKey(4), arrival: 1_002, shard: 0)
+        #expect(engine.consumer(shard: 0).aggregator.takeNewDedupIDs().isEmpty)
+    }
+}
