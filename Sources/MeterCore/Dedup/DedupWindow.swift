@@ -206,7 +206,12 @@ public struct DedupWindow: Sendable {
         growNewestIfNeeded()
         tables[newest].insertAbsent(key, now: now)
         count += 1
-        if isJournaling { newIDs.append(DedupEntry(fingerprint: fingerprint, arrival: now)) }
+        if isJournaling {
+            // Bounded while nobody takes them (flushes held back): the oldest `maxEntries` are
+            // dropped past `2 * maxEntries`; the window itself no longer holds most of those.
+            if newIDs.count >= 2 * maxEntries { newIDs.removeFirst(maxEntries) }
+            newIDs.append(DedupEntry(fingerprint: fingerprint, arrival: now))
+        }
         return true
     }
 
@@ -218,7 +223,8 @@ public struct DedupWindow: Sendable {
 
     /// The fingerprints `insert` stored since the previous call (or since `startJournal`), with
     /// their arrival times, in insertion order; each exactly once, whichever generation holds
-    /// it now (or if it was since forgotten). Empties the journal.
+    /// it now (or if it was since forgotten). Empties the journal. At most `2 * maxEntries`
+    /// are kept between two calls (the oldest `maxEntries` are dropped at that point).
     public mutating func takeNewIDs() -> [DedupEntry] {
         guard !newIDs.isEmpty else { return [] }
         defer { newIDs = [] }

@@ -45,6 +45,16 @@ struct DedupJournalTests {
         #expect(window.isJournaling)
     }
 
+    @Test func theJournalIsBoundedWhenNobodyTakesIt() {
+        var window = DedupWindow(windowSeconds: 60, maxEntries: 4)
+        window.startJournal()
+        for i in 0..<20 { expectNew(&window, dedupKey(i), now: 100) }
+        let kept = window.takeNewIDs()
+        #expect(kept.count <= 8)
+        #expect(kept.last == DedupEntry(fingerprint: dedupKey(19), arrival: 100))
+        #expect(kept.map(\.fingerprint) == (20 - kept.count ..< 20).map(dedupKey))
+    }
+
     @Test func aDisabledWindowNeverJournals() {
         var window = DedupWindow(windowSeconds: 0, maxEntries: 1)
         window.startJournal()
