@@ -72,6 +72,8 @@ public struct AggregationService: Service {
             "shards": "\(shardCount)", "flush.interval": "\(flushInterval.current)",
         ])
         var flusher = Flusher(sink: sink, stats: flushStats, logger: logger, writer: writer, policy: retryPolicy, log: log)
+        // Ids waiting for a failing flush: at most what the windows can hold (docs/dedup.md).
+        flusher.maxPendingIDs = shardCount * engine.configuration.dedupMaxEntries
         var round = 0
         var holding = false
         let clock = ContinuousClock()
@@ -95,16 +97,16 @@ public struct AggregationService: Service {
             round += 1
             control.requestFlush(round: round)
             let taken = await Self.take(round: round, from: mailbox)
-            flusher.add(taken.deltas, cut: taken.cut)
+            flusher.add(taken.deltas, cut: taken.cut, ids: taken.ids)
             flusher.step()
         }
 
         // Graceful shutdown: the listeners are closed; drain the ring and flush what is left,
         // retrying for at most `finalFlushWindow` (a write already running is waited for).
         control.stop()
-        let (deltas, cut) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
+        let (deltas, cut, ids) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()
-        flusher.add(deltas, cut: cut)
+        flusher.add(deltas, cut: cut, ids: ids)
         let deadline = clock.now + finalFlushWindow
         while true {
             flushStats.recordLoopIteration()
@@ -124,7 +126,7 @@ public struct AggregationService: Service {
         }
     }
 
-    private static func take(round: Int, from mailbox: FlushMailbox) async -> (deltas: [RollupDelta], cut: WALCut) {
+    private static func take(round: Int, from mailbox: FlushMailbox) async -> (deltas: [RollupDelta], cut: WALCut, ids: SeenIDs) {
         while true {
             if let taken = mailbox.take(round: round) { return taken }
             try? await Task.sleep(for: .milliseconds(1))

@@ -12,6 +12,7 @@ final class FlushMailbox: Sendable {
         var posted = 0
         var deltas: [RollupDelta] = []
         var cut = WALCut()
+        var ids = SeenIDs()
     }
     private let rounds = Mutex<[Int: Round]>([:])
     let shardCount: Int
@@ -21,20 +22,23 @@ final class FlushMailbox: Sendable {
     }
 
     /// - Parameter position: with a WAL, the position `shard`'s deltas cover (`ShardLog`).
-    func post(round: Int, shard: Int, deltas: [RollupDelta], position: Int64? = nil) {
+    /// - Parameter ids: the idempotency keys `shard` counted in the events `deltas` cover.
+    func post(round: Int, shard: Int, deltas: [RollupDelta], position: Int64? = nil, ids: [DedupEntry] = []) {
         rounds.withLock { rounds in
+            rounds[round, default: Round()].ids.add(shard: shard, ids)
             rounds[round, default: Round()].posted += 1
             rounds[round, default: Round()].deltas.append(contentsOf: deltas)
             if let position { rounds[round, default: Round()].cut.advance(shard: shard, to: position) }
         }
     }
 
-    /// The deltas of `round`, and the WAL positions they cover, once every shard has posted.
-    func take(round: Int) -> (deltas: [RollupDelta], cut: WALCut)? {
+    /// The deltas of `round`, the WAL positions and the idempotency keys they cover, once every
+    /// shard has posted.
+    func take(round: Int) -> (deltas: [RollupDelta], cut: WALCut, ids: SeenIDs)? {
         rounds.withLock { rounds in
             guard let complete = rounds[round], complete.posted == shardCount else { return nil }
             rounds[round] = nil
-            return (complete.deltas, complete.cut)
+            return (complete.deltas, complete.cut, complete.ids)
         }
     }
 }

@@ -29,6 +29,15 @@ struct Flusher {
     private(set) var pendingCut = WALCut()
     private var batchCut = WALCut()
     private(set) var committedCut = WALCut()
+    /// The idempotency keys counted in the events `pending` covers, and those `batch` covers
+    /// (kept with it for a retry): committed with the deltas (docs/dedup.md "Restarts").
+    private(set) var pendingIDs = SeenIDs()
+    private var batchIDs = SeenIDs()
+    /// The most keys kept in `pendingIDs` while writes fail; beyond it the oldest are dropped
+    /// (they are then not deduplicated across a restart). 0: no bound.
+    var maxPendingIDs = 0
+    /// Keys dropped at `maxPendingIDs`.
+    private(set) var droppedIDs = 0
     private var attempt: FlushAttempt?
     private var nextAttempt = ContinuousClock.now
     private var outage: FlushOutage?
@@ -47,12 +56,18 @@ struct Flusher {
     var pendingRows: Int { pending.rowCount + (batch?.count ?? 0) }
     /// Nothing left to write and no write running.
     /// Nothing left to write and no write running (WAL positions included).
-    var isIdle: Bool { batch == nil && pending.isEmpty && attempt == nil && !pendingCut.isAhead(of: committedCut) }
+    var isIdle: Bool {
+        batch == nil && pending.isEmpty && pendingIDs.isEmpty && attempt == nil && !pendingCut.isAhead(of: committedCut)
+    }
     var isWriting: Bool { attempt != nil }
 
-    mutating func add(_ deltas: [RollupDelta], cut: WALCut = WALCut()) {
+    mutating func add(_ deltas: [RollupDelta], cut: WALCut = WALCut(), ids: SeenIDs = SeenIDs()) {
         pending.add(contentsOf: deltas)
         pendingCut.merge(cut)
+        pendingIDs.merge(ids)
+        if maxPendingIDs > 0 && pendingIDs.count > maxPendingIDs {
+            droppedIDs += pendingIDs.trim(toAtMost: maxPendingIDs)
+        }
         stats.recordPending(rows: pendingRows)
     }
 
@@ -66,9 +81,10 @@ struct Flusher {
         if batch == nil {
             // With a WAL, positions that moved are committed even without deltas (events the
             // limits refused), so the WAL can release and a restart has nothing to replay.
-            guard !pending.isEmpty || pendingCut.isAhead(of: committedCut) else { return }
+            guard !pending.isEmpty || !pendingIDs.isEmpty || pendingCut.isAhead(of: committedCut) else { return }
             batch = pending.take()
             batchCut = pendingCut
+            batchIDs = pendingIDs.take()
         }
         guard let batch else { return }
         let attempt = FlushAttempt(rows: batch.count, started: now)
@@ -76,12 +92,15 @@ struct Flusher {
         let sink = sink
         let log = log
         let cut = batchCut
+        let ids = batchIDs
         writer.submit {
             attempt.finish(Result {
-                guard let log else { return try sink.write(batch) }
+                guard let log else {
+                    return ids.isEmpty ? try sink.write(batch) : try sink.write(batch, covering: nil, ids: ids)
+                }
                 // Never commit deltas ahead of the WAL's durable end.
                 log.waitDurable(cut)
-                try sink.write(batch, covering: cut)
+                try sink.write(batch, covering: cut, ids: ids)
                 log.committed(cut)
             })
         }
@@ -92,6 +111,7 @@ struct Flusher {
         switch result {
         case .success:
             batch = nil
+            batchIDs = SeenIDs()
             committedCut = batchCut
             policy.succeeded()
             nextAttempt = now

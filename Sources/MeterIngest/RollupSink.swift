@@ -14,10 +14,17 @@ import Synchronization
 /// positions the deltas cover (`WALCut`, the same cut again on a retry): a durable sink commits
 /// them in the same transaction as the deltas. Sinks that keep nothing across restarts
 /// implement `write(_:)` only.
+///
+/// With persisted deduplication, the flusher calls `write(_:covering:ids:)` with the
+/// idempotency keys counted in the events the deltas cover (the same keys again on a retry):
+/// a durable sink commits them in the same transaction (docs/dedup.md "Restarts"). The default
+/// ignores them.
 public protocol RollupSink: Sendable {
     func write(_ deltas: [RollupDelta]) throws
     /// Writes `deltas` and, when `cut` is given, the WAL positions they cover, atomically.
     func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws
+    /// Writes `deltas`, the WAL positions and the idempotency keys they cover, atomically.
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws
     /// Gets ready to write, at start-up (a database sink connects and migrates its schema). A
     /// throw is not fatal: `write` tries again. Called on the writer thread before any write.
     func prepare() throws
@@ -26,6 +33,9 @@ public protocol RollupSink: Sendable {
 extension RollupSink {
     public func prepare() throws {}
     public func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws { try write(deltas) }
+    public func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
+        try write(deltas, covering: cut)
+    }
 }
 
 /// Keeps flushed totals in memory: used by tests and by the debug endpoint

@@ -77,8 +77,9 @@ struct ShardLoop: Sendable {
         func collect(round: Int) {
             var deltas: [RollupDelta] = []
             consumer.aggregator.collectDeltas(now: wallSeconds(), into: &deltas)
+            let ids = consumer.aggregator.takeNewDedupIDs()
             publish()
-            mailbox.post(round: round, shard: shard, deltas: deltas, position: log?.coveredPosition())
+            mailbox.post(round: round, shard: shard, deltas: deltas, position: log?.coveredPosition(), ids: ids)
         }
         while true {
             stats.recordTurn(shard: shard)

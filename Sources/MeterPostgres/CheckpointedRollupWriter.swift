@@ -54,10 +54,13 @@ public final class CheckpointedRollupWriter {
 
     /// Applies `deltas` and the next position in one transaction, and with `walPositions`
     /// (shard → WAL position) replaces this instance's rows in `meterd.wal_checkpoints` in the
-    /// same transaction. After a throw, call `write` again with the same `deltas` and the same
-    /// positions (and nothing else) until it returns.
+    /// same transaction, and with `dedup` inserts the idempotency keys the deltas cover into
+    /// `meterd.dedup_ids` (and deletes expired ones) in it too. After a throw, call `write`
+    /// again with the same `deltas`, the same positions and the same keys (and nothing else)
+    /// until it returns.
     @discardableResult
-    public func write(_ deltas: [RollupDelta], walPositions: [Int: Int64]? = nil) throws -> Outcome {
+    public func write(_ deltas: [RollupDelta], walPositions: [Int: Int64]? = nil,
+                      dedup: DedupIDSQL.Write? = nil) throws -> Outcome {
         do {
             let connection = try connected()
             if let doubt = inDoubt {
@@ -69,6 +72,7 @@ public final class CheckpointedRollupWriter {
             let instance = instance
             let summary = try RollupWriter(connection: connection).write(deltas, checkpoint: (instance, next)) { connection in
                 if let walPositions { try WALCheckpointSQL.replace(on: connection, instance: instance, positions: walPositions) }
+                if let dedup { try DedupIDSQL.write(dedup, on: connection, instance: instance) }
             }
             try afterCommit?()
             inDoubt = nil

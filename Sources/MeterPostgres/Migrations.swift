@@ -18,6 +18,8 @@ public enum Migrations {
                   statements: SchemaSQL.version3),
         Migration(version: 4, name: "per-shard WAL checkpoints",
                   statements: WALCheckpointSQL.version4),
+        Migration(version: 5, name: "persisted idempotency keys",
+                  statements: DedupIDSQL.version5),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.

@@ -49,9 +49,13 @@ struct Meterd: AsyncParsableCommand {
         // it, or when asked: a memory copy grows with every bucket ever flushed.
         let memory = settings.keepsRollupsInMemory ? InMemoryRollupSink() : nil
         var flushSink: any RollupSink
+        // Idempotency keys persist with PostgreSQL and a data directory (whose hash seed keeps
+        // their fingerprints meaningful across restarts): docs/dedup.md "Restarts".
+        let persistsDedup = settings.postgresURL != nil && settings.dataDir != nil && configuration.dedupWindowSeconds > 0
         if let url = settings.postgresURL {
             let durable = PostgresRollupSink(connectionString: url, instance: Self.instanceName(),
-                                             schemaOptions: settings.schema, logger: logger)
+                                             schemaOptions: settings.schema, logger: logger,
+                                             dedup: persistsDedup ? (configuration.shardCount, configuration.dedupWindowSeconds) : nil)
             flushSink = memory.map { TeeRollupSink(durable: durable, memory: $0) } ?? durable
         } else {
             flushSink = memory!
@@ -67,6 +71,13 @@ struct Meterd: AsyncParsableCommand {
 
         // The WAL, with a data directory: opened and replayed before any thread or listener starts.
         var shardLog: ShardLog?
+        if persistsDedup, let url = settings.postgresURL {
+            // Before the WAL replay: replayed events are checked against the keys committed
+            // before, and their own keys are journaled (they are not in the table yet).
+            DedupStartup.load(url: url, instance: Self.instanceName(), schemaOptions: settings.schema,
+                              engine: engine, logger: logger)
+            engine.startDedupJournals()
+        }
         if let dataDir = settings.dataDir {
             shardLog = try WALStartup.open(dataDirectory: dataDir, configuration: settings.wal, engine: engine,
                                            postgresURL: settings.postgresURL, instance: Self.instanceName(),

@@ -32,6 +32,7 @@ enum MetricHelp {
         "meterd_wal_full_total": "Drained batches the full write-ahead log refused (the shard stopped draining).",
         "meterd_wal_replayed_entries_total": "Write-ahead log entries replayed at start-up.",
         "meterd_wal_replayed_events_total": "Events replayed from the write-ahead log at start-up.",
+        "meterd_dedup_loaded_ids_total": "Idempotency keys loaded from PostgreSQL into the deduplication windows at start-up.",
         "meterd_wal_torn_tail_bytes_total": "Bytes of torn write-ahead log tail truncated at start-up.",
         // Configuration
         "meterd_config_reloads_total": "Configuration reloads (SIGHUP), by result (applied, failed).",

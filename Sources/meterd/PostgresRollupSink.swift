@@ -4,6 +4,10 @@ import MeterIngest
 import MeterPostgres
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The flusher's sink when `--postgres` is given: writes each flush's deltas and this
 /// instance's flush position to PostgreSQL in one transaction (`CheckpointedRollupWriter`).
 ///
@@ -17,9 +21,13 @@ import Synchronization
 final class PostgresRollupSink: RollupSink {
     private let writer: Mutex<CheckpointedRollupWriter>
     private let logger: Logger
+    /// With persisted deduplication: the shard count and `dedup.window_seconds`.
+    private let dedup: (shards: Int, windowSeconds: Int64)?
 
-    init(connectionString: String, instance: String, schemaOptions: SchemaOptions, logger: Logger) {
+    init(connectionString: String, instance: String, schemaOptions: SchemaOptions, logger: Logger,
+         dedup: (shards: Int, windowSeconds: Int64)? = nil) {
         self.logger = logger
+        self.dedup = dedup
         writer = Mutex(CheckpointedRollupWriter(instance: instance, schemaOptions: schemaOptions) {
             try PostgresConnection(connectionString: connectionString,
                                    defaults: CheckpointedRollupWriter.connectionDefaults)
@@ -48,11 +56,24 @@ final class PostgresRollupSink: RollupSink {
 
     /// The deltas and, with a WAL, the per-shard positions they cover, in one transaction.
     func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
+        try write(deltas, covering: cut, ids: SeenIDs())
+    }
+
+    /// The most expired idempotency keys one flush deletes: enough to keep up with the keys it
+    /// inserts (twice as many), and at least `minimumExpiry`.
+    static let minimumExpiry = 10_000
+
+    /// The deltas, the WAL positions and the idempotency keys they cover, in one transaction.
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
+        let dedupWrite = dedup.map { dedup in
+            DedupIDSQL.Write(ids: ids, shards: dedup.shards, expireBefore: Int64(time(nil)) - dedup.windowSeconds,
+                             expireLimit: max(Self.minimumExpiry, 2 * ids.count))
+        }
         try writer.withLock { writer in
             let migrationsBefore = writer.lastAppliedMigrations
             let outcome: CheckpointedRollupWriter.Outcome
             do {
-                outcome = try writer.write(deltas, walPositions: cut?.positions)
+                outcome = try writer.write(deltas, walPositions: cut?.positions, dedup: dedupWrite)
             } catch {
                 // One line per outage is the flusher's; each failed attempt is debug only.
                 logger.debug("rollup write to PostgreSQL failed", metadata: ["error": "\(error)"])

@@ -266,6 +266,11 @@ struct MirroredRollupSink: RollupSink {
         if !deltas.isEmpty { mirror.enqueue(deltas) }
     }
 
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
+        try committed.write(deltas, covering: cut, ids: ids)
+        if !deltas.isEmpty { mirror.enqueue(deltas) }
+    }
+
     func prepare() throws { try committed.prepare() }
 }
 

@@ -16,5 +16,10 @@ struct TeeRollupSink: RollupSink {
         try memory.write(deltas)
     }
 
+    func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
+        try durable.write(deltas, covering: cut, ids: ids)
+        try memory.write(deltas)
+    }
+
     func prepare() throws { try durable.prepare() }
 }

@@ -209,3 +209,23 @@ func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bo
     if a.count == 0 { return true }
     return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
 }
+
+// MARK: - Persisted deduplication keys (docs/dedup.md "Restarts")
+
+extension ShardAggregator {
+    /// Starts recording the idempotency keys counted from now on (`takeNewDedupIDs`).
+    public func startDedupJournal() { dedup.startJournal() }
+
+    /// The idempotency keys counted since the previous call: what the deltas collected at the
+    /// same time cover. Call together with `collectDeltas`, on the owner's thread.
+    public func takeNewDedupIDs() -> [DedupEntry] { dedup.takeNewIDs() }
+
+    /// Re-inserts a persisted key (start-up, before any event); not journaled.
+    @discardableResult
+    public func restoreDedupID(_ fingerprint: Fingerprint128, arrival: Int64) -> Bool {
+        dedup.restore(fingerprint, arrival: arrival)
+    }
+
+    /// The shard's deduplication window (read-only: counts, early evictions).
+    public var dedupWindow: DedupWindow { dedup }
+}

@@ -55,11 +55,13 @@
 /// **Disabled.** `windowSeconds == 0` turns deduplication off: the window remembers nothing,
 /// allocates nothing, `insert` always answers "new" and `contains` always "absent".
 ///
-/// **Restarts.** The window holds no persistent state, and fingerprints are seeded per process,
-/// so they would mean nothing to the next one anyway. After a restart the window is rebuilt by
-/// re-inserting the ids of the events replayed from the write-ahead log with their original
-/// arrival times, in increasing order, before live traffic resumes; inserts with old `now`
-/// values are accepted for exactly this reason.
+/// **Restarts.** The window itself holds no persistent state. The daemon, with PostgreSQL and
+/// a data directory (whose hash seed keeps fingerprints stable), journals the fingerprints it
+/// stores (`startJournal`, `takeNewIDs`), commits them with each flush, and at start-up
+/// `restore`s those still inside the window with their original arrival times, oldest first;
+/// then the events replayed from the write-ahead log are re-inserted the same way, before live
+/// traffic resumes (docs/dedup.md "Restarts"). Inserts with old `now` values are accepted for
+/// exactly this reason.
 ///
 /// **Empty marker.** A free slot holds the all-zero fingerprint (`emptyMarker`); a fingerprint
 /// equal to it is remembered as `emptyMarkerStandIn` instead. The two are therefore one key to
@@ -122,6 +124,10 @@ public struct DedupWindow: Sendable {
     public private(set) var forgottenEarlyThrough: Int64?
     /// Slots allocated across all tables.
     private var allocatedSlots = 0
+    /// Whether `insert` records each new fingerprint in `newIDs` (persistence, `startJournal`).
+    public private(set) var isJournaling = false
+    /// The fingerprints `insert` stored since the last `takeNewIDs`, in insertion order.
+    private var newIDs: [DedupEntry] = []
 
     /// The largest table: `2 * maxEntries` slots, enough for every fingerprint at load one half.
     private let maxTableSlots: Int
@@ -200,7 +206,43 @@ public struct DedupWindow: Sendable {
         growNewestIfNeeded()
         tables[newest].insertAbsent(key, now: now)
         count += 1
+        if isJournaling {
+            // Bounded while nobody takes them (flushes held back): the oldest `maxEntries` are
+            // dropped past `2 * maxEntries`; the window itself no longer holds most of those.
+            if newIDs.count >= 2 * maxEntries { newIDs.removeFirst(maxEntries) }
+            newIDs.append(DedupEntry(fingerprint: fingerprint, arrival: now))
+        }
         return true
+    }
+
+    /// From now on, `insert` records every fingerprint it stores, for `takeNewIDs` (the daemon
+    /// persists them with each flush: docs/dedup.md "Restarts"). No-op when disabled.
+    public mutating func startJournal() {
+        isJournaling = isEnabled
+    }
+
+    /// The fingerprints `insert` stored since the previous call (or since `startJournal`), with
+    /// their arrival times, in insertion order; each exactly once, whichever generation holds
+    /// it now (or if it was since forgotten). Empties the journal. At most `2 * maxEntries`
+    /// are kept between two calls (the oldest `maxEntries` are dropped at that point).
+    public mutating func takeNewIDs() -> [DedupEntry] {
+        guard !newIDs.isEmpty else { return [] }
+        defer { newIDs = [] }
+        return newIDs
+    }
+
+    /// Fingerprints recorded and not yet taken.
+    public var pendingNewIDs: Int { newIDs.count }
+
+    /// Re-inserts a fingerprint persisted by an earlier process (start-up), with its original
+    /// arrival time, without journaling it. Returns false if it was already held. Call in
+    /// increasing `arrival` order, as for `insert`.
+    @discardableResult
+    public mutating func restore(_ fingerprint: Fingerprint128, arrival: Int64) -> Bool {
+        let journaling = isJournaling
+        isJournaling = false
+        defer { isJournaling = journaling }
+        return insert(fingerprint, now: arrival)
     }
 
     /// Whether `fingerprint` is remembered as seen within the window as of `now`.

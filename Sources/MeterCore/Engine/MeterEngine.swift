@@ -67,6 +67,23 @@ public final class MeterEngine: Sendable {
         return true
     }
 
+    /// Makes every shard record the idempotency keys it counts from now on, for persistence.
+    /// Only before the shard threads start.
+    public func startDedupJournals() {
+        for consumer in consumerList { consumer.aggregator.startDedupJournal() }
+    }
+
+    /// Re-inserts a persisted idempotency key into `shard`'s window, or into every shard's when
+    /// `shard` is nil (the key was persisted under another shard count). Only before the shard
+    /// threads start; call in increasing `arrival` order.
+    public func restoreDedupID(_ fingerprint: Fingerprint128, arrival: Int64, shard: Int?) {
+        if let shard, consumerList.indices.contains(shard) {
+            consumerList[shard].aggregator.restoreDedupID(fingerprint, arrival: arrival)
+        } else {
+            for consumer in consumerList { consumer.aggregator.restoreDedupID(fingerprint, arrival: arrival) }
+        }
+    }
+
     /// Drains every shard, then collects the flush deltas of every aggregator. For callers
     /// that own all consumers (tests, tools, a single-threaded flusher).
     public func drainAndCollectDeltas(now: Int64, into deltas: inout [RollupDelta]) {
