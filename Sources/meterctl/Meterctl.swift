@@ -59,12 +59,24 @@ struct Send: ParsableCommand {
     @Flag(help: "Parse every line locally first; print and skip the refused ones.")
     var check = false
 
+    @Flag(help: "TCP/Unix only: send a sync barrier after the lines and print meterd's answer (accepted, duplicate and refused counts once they are durable).")
+    var sync = false
+
+    @Option(help: "The token of the --sync barrier (1-64 of [A-Za-z0-9_.:-]).")
+    var syncToken = "meterctl"
+
+    @Option(help: "Seconds to wait for the --sync answer.")
+    var syncTimeout = 30.0
+
     @Argument(help: "The lines to send; stdin lines when none are given.")
     var lines: [String] = []
 
     func validate() throws {
         guard (16 ... DatagramPacking.maxUDPPayload).contains(maxDatagramBytes) else {
             throw ValidationError("--max-datagram-bytes must be between 16 and \(DatagramPacking.maxUDPPayload)")
+        }
+        if sync, try target.target(fallback: .udp(host: "127.0.0.1", port: 8125)).isDatagram {
+            throw ValidationError("--sync needs a stream target: --tcp HOST:PORT or --unix PATH")
         }
     }
 
@@ -101,7 +113,16 @@ struct Send: ParsableCommand {
         } else {
             var stream: [UInt8] = []
             for line in accepted { stream += line; stream.append(UInt8(ascii: "\n")) }
+            if sync { stream += Array("#sync \(syncToken)\n".utf8) }
             try connection.writeAll(stream[...])
+            if sync {
+                guard let answer = connection.readLine(startingWith: ["#synced ", "#error"], timeout: syncTimeout) else {
+                    printError("no answer to the sync barrier within \(syncTimeout) s")
+                    throw ExitCode(1)
+                }
+                print(answer)
+                if answer.hasPrefix("#error") { throw ExitCode(1) }
+            }
             connection.finish()
             summary = "sent \(accepted.count) lines (\(stream.count) bytes) to \(target)"
         }
