@@ -1,5 +1,6 @@
 import Logging
 import MeterCore
+import MeterWAL
 import Synchronization
 
 #if canImport(Glibc)

@@ -53,11 +53,14 @@ public final class BarrierBoard: Sendable {
     public let shardCount: Int
     private let state = Mutex(State())
     private let nextSource = Atomic<UInt32>(0)
-    private let closed: [Mutex<[UInt32]>]
+    private final class ClosedList: Sendable {
+        let sources = Mutex<[UInt32]>([])
+    }
+    private let closed: [ClosedList]
 
     public init(shardCount: Int) {
         self.shardCount = shardCount
-        closed = (0..<shardCount).map { _ in Mutex([]) }
+        closed = (0..<shardCount).map { _ in ClosedList() }
     }
 
     /// A new source id for a connection: 1...0xFFFFFF, wrapping.
@@ -102,12 +105,12 @@ public final class BarrierBoard: Sendable {
     /// A connection closed: every shard drops its tally of `source`.
     public func sourceClosed(_ source: UInt32) {
         guard source != 0 else { return }
-        for list in closed { list.withLock { $0.append(source) } }
+        for list in closed { list.sources.withLock { $0.append(source) } }
     }
 
     /// The sources closed since the last call for `shard` (one uncontended lock when none).
     public func takeClosed(shard: Int) -> [UInt32] {
-        closed[shard].withLock { list in
+        closed[shard].sources.withLock { list in
             if list.isEmpty { return [] }
             let taken = list
             list.removeAll()
