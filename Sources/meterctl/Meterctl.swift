@@ -167,6 +167,8 @@ struct Load: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "The counter value of every line (an exact decimal).")
     var value = "1"
+    @Option(help: "TCP/Unix: send a sync barrier after a write once this many lines were written since the previous one; report acknowledged events/s and barrier latency.")
+    var syncEvery: Int?
 
     func validate() throws {
         guard count != nil || duration != nil else { throw ValidationError("give --count N or --duration SECONDS (or both)") }
@@ -180,6 +182,7 @@ struct Load: ParsableCommand {
         guard (1 ... 1_000).contains(linesPerDatagram) else { throw ValidationError("--lines-per-datagram must be between 1 and 1000") }
         guard (1 ... 100_000).contains(linesPerWrite) else { throw ValidationError("--lines-per-write must be between 1 and 100000") }
         guard (1 ... 64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        if let syncEvery, syncEvery < 1 { throw ValidationError("--sync-every must be at least 1") }
         var checker = LineCheck()
         let sample = LinePool.line(metric: UInt64(metrics - 1), tenant: UInt64(tenants - 1), value: value)
         if let reason = checker.refusal(Array(sample.utf8), now: Int64(time(nil))) {
@@ -197,7 +200,10 @@ struct Load: ParsableCommand {
             throw ValidationError("a datagram of \(linesPerDatagram) lines is \(largest) bytes, over the UDP limit; lower --lines-per-datagram")
         }
         let sockets = try (0 ..< connections).map { _ in try Connection(target) }
-        let (result, failure) = LoadRun(pool: pool, connections: sockets, rate: rate, count: count, duration: duration).run()
+        if syncEvery != nil && target.isDatagram { throw ValidationError("--sync-every needs a stream target: --tcp or --unix") }
+        var load = LoadRun(pool: pool, connections: sockets, rate: rate, count: count, duration: duration)
+        load.syncEvery = syncEvery
+        let (result, failure) = load.run()
         let unit = target.isDatagram ? "datagrams" : "writes"
         print("target: \(target), \(connections) connection\(connections == 1 ? "" : "s"), \(perPacket) lines per \(unit.dropLast())")
         print("events sent: \(result.events)")
@@ -208,6 +214,10 @@ struct Load: ParsableCommand {
             print("elapsed: \(format(result.seconds, 6)) s (writes done after \(format(result.sendSeconds, 6)) s, then meterd read the rest and closed)")
         }
         print("events/s: \(format(result.rate, 0))")
+        if syncEvery != nil {
+            print("barriers: \(result.barriers) sent, \(result.answered) answered; acknowledged events: \(result.acknowledged) (\(format(result.acknowledgedRate, 0))/s)")
+            print("barrier latency: p50 \(format(result.barrierQuantile(0.5) * 1000, 3)) ms, p99 \(format(result.barrierQuantile(0.99) * 1000, 3)) ms, max \(format(result.barrierQuantile(1) * 1000, 3)) ms")
+        }
         if let failure { printError("stopped early: \(failure)") }
         print("sent=\(result.events) seconds=\(format(result.seconds, 6)) rate=\(format(result.rate, 0))")
         if failure != nil { throw ExitCode(1) }
