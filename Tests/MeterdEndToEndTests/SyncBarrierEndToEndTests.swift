@@ -63,6 +63,35 @@ struct SyncBarrierEndToEndTests {
         #expect(try daemon.metric("meterd_sync_barrier_seconds_count") == 6)
     }
 
+    /// 300 barriers written at once, beyond the 64 a connection may have unanswered: meterd
+    /// stops reading meanwhile, and every barrier is answered, in order, with its own counts.
+    @Test func pipelinedBarriersAreAllAnsweredInOrder() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitUntilReady()
+        let fd = try TestSockets.connectUnix(path: daemon.unixPath)
+        defer { close(fd) }
+        var text = ""
+        for round in 0..<300 {
+            for line in 0..<(round % 4) { text += "pipe.m\(line):1|c|#tenant:pipe\(round % 7)\n" }
+            text += "#sync p\(round)\n"
+        }
+        try TestSockets.writeAll(fd, Array(text.utf8))
+        let answers = Self.readLines(fd, count: 300, timeout: 30)
+        #expect(answers == (0..<300).map { "#synced p\($0) accepted=\($0 % 4) duplicate=0 refused=0 durable=yes" })
+    }
+
+    @Test func loadWithBarriersCountsAcknowledgedEvents() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitUntilReady()
+        let result = try MeterctlEndToEndTests.meterctl(
+            ["load", "--tcp", "127.0.0.1:\(daemon.tcpPort)", "--count", "20000", "--lines-per-write", "500",
+             "--sync-every", "1000", "--tenants", "100"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("barriers: 20 sent, 20 answered; acknowledged events: 20000"), "\(result.out)")
+    }
+
     @Test func plainClientsGetNothingBack() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
