@@ -48,9 +48,11 @@ struct ShardLoop: Sendable {
         // The end of the last entry this shard appended: a marker drained after it was logged
         // (same or later batch) is answered once the WAL is durable up to it.
         var loggedEnd: Int64 = 0
+        // False once the shutdown path counts records without logging them.
+        var logging = true
         let barriers = engine.barriers
         consumer.onMarker = { [log] _, barrier, tally in
-            guard let log else {
+            guard let log, logging else {
                 barriers.markerDone(barrier: barrier, tally: tally, durable: false)
                 return
             }
@@ -120,6 +122,7 @@ struct ShardLoop: Sendable {
                         // No flush can release the WAL any more: count the rest without logging
                         // it rather than drop it. The final flush commits it; if that fails it
                         // is lost (as without a WAL), never counted twice (it is in no entry).
+                        logging = false
                         let unlogged = consumer.drainAll { _, _ in true }
                         logger.warning("WAL full at shutdown: the rest of the ring was counted without being logged",
                                        metadata: ["shard": "\(shard)", "records": "\(unlogged)"])
