@@ -85,4 +85,23 @@ import Testing
         let counted = (0..<2).map { engine.consumer(shard: $0).counts.accepted }.reduce(0, +)
         #expect(counted == 2)
     }
+
+    /// WAL replay (framed records of drained batches) skips markers and counts the events.
+    @Test func replaySkipsMarkers() {
+        var configuration = EngineConfiguration()
+        configuration.shardCount = 1
+        let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 5))
+        let worker = engine.makeWorker(policy: .wait)
+        worker.source = 9
+        var text = "a:1|c|#tenant:t\nb:2|c|#tenant:t\n"
+        text.withUTF8 { worker.ingest(lines: UnsafeRawBufferPointer($0), now: 1_769_855_400) }
+        #expect(worker.offerMarker(barrier: 1))
+        worker.publish()
+        let batch = RecordBatch(capacity: 64 * 1024)
+        #expect(engine.ring.drain(shard: 0, into: batch) == 3)
+        let fresh = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 5))
+        var counts = AggregateCounts()
+        #expect(fresh.replay(framed: batch.bytes, counts: &counts))
+        #expect(counts.accepted == 2)
+    }
 }
