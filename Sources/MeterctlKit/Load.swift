@@ -109,7 +109,18 @@ public struct LoadRun {
             if let rate {
                 var pause = Pacing.delay(sent: result.events, rate: rate, elapsed: now - start)
                 if let deadline { pause = min(pause, deadline - now) }
-                Clock.sleep(pause)
+                if syncEvery != nil && !datagrams {
+                    // Read answers while pacing, so barrier latency is not rounded up to the batch period.
+                    let end = Clock.now() + pause
+                    while Clock.now() < end {
+                        for (connection, state) in zip(connections, syncStates) {
+                            readAnswers(connection, state, &result, wait: false)
+                        }
+                        Clock.sleep(min(0.0005, end - Clock.now()))
+                    }
+                } else {
+                    Clock.sleep(pause)
+                }
                 if let deadline, Clock.now() >= deadline { break }
             }
         }
