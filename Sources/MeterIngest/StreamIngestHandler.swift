@@ -184,6 +184,9 @@ final class StreamIngestHandler: ChannelDuplexHandler {
         Self.barrierSeconds.recordNanoseconds(Int64(NIODeadline.now().uptimeNanoseconds &- barrier.started))
         Self.barriersAnswered.increment()
         writeAnswers()
+        // A connection blocked at the barrier bound resumes now rather than at its next
+        // scheduled retry (which stays scheduled: at most one chain of retries).
+        if blocked && outstanding.count < SyncBarrier.maxOutstanding { retry(scheduled: false) }
     }
 
     /// Writes the answers at the front of `outstanding`, in order.
@@ -200,7 +203,6 @@ final class StreamIngestHandler: ChannelDuplexHandler {
             }
         }
         if wrote, let context { context.flush() }
-        // A connection that was blocked only by the barrier bound reads again at its retry.
     }
 
     private func block(now: Int64) {
@@ -218,8 +220,8 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     }
 
     /// Pushes the rest of the batches, then the pending lines, then resumes reading.
-    private func retry() {
-        retryScheduled = false
+    private func retry(scheduled: Bool = true) {
+        if scheduled { retryScheduled = false }
         guard worker.publish() else { return progressAndRetry() }
         while pendingStart < pending.count {
             let end = pending[pendingStart...].firstIndex(of: UInt8(ascii: "\n"))!
