@@ -1,5 +1,6 @@
 import Logging
 import MeterCore
+import MeterWAL
 import Synchronization
 
 #if canImport(Glibc)
@@ -44,11 +45,28 @@ struct ShardLoop: Sendable {
         }
         defer { scratch?.deallocate() }
         var fullEpisode = false
+        // The end of the last entry this shard appended: a marker drained after it was logged
+        // (same or later batch) is answered once the WAL is durable up to it.
+        var loggedEnd: Int64 = 0
+        // False once the shutdown path counts records without logging them.
+        var logging = true
+        let barriers = engine.barriers
+        consumer.onMarker = { [log] _, barrier, tally in
+            guard let log, logging else {
+                barriers.markerDone(barrier: barrier, tally: tally, durable: false)
+                return
+            }
+            log.wal.whenDurable(loggedEnd) { result in
+                let durable = if case .success = result { true } else { false }
+                barriers.markerDone(barrier: barrier, tally: tally, durable: durable)
+            }
+        }
+        defer { consumer.onMarker = nil }
         // The WAL hook: log the drained batch, or refuse it while the WAL is full (the batch
         // stays in the consumer, un-aggregated, and draining stops: the ring fills).
         func logBatch(_ records: UnsafeRawBufferPointer, _ count: Int) -> Bool {
             guard let log, let scratch else { return true }
-            guard log.append(shard: shard, records: records, recordCount: count, scratch: scratch) != nil else {
+            guard let end = log.append(shard: shard, records: records, recordCount: count, scratch: scratch) else {
                 if !fullEpisode {
                     fullEpisode = true
                     logger.warning("WAL full (wal.max_bytes): shard stops draining until a flush releases segments",
@@ -56,6 +74,7 @@ struct ShardLoop: Sendable {
                 }
                 return false
             }
+            loggedEnd = end
             if fullEpisode {
                 fullEpisode = false
                 logger.notice("WAL has room again; shard drains", metadata: ["shard": "\(shard)"])
@@ -89,6 +108,7 @@ struct ShardLoop: Sendable {
                 break
             }
             publish()
+            for source in barriers.takeClosed(shard: shard) { consumer.sourceTallies[source] = nil }
             let requested = control.requestedRound
             if requested != round {
                 round = requested
@@ -103,6 +123,7 @@ struct ShardLoop: Sendable {
                         // No flush can release the WAL any more: count the rest without logging
                         // it rather than drop it. The final flush commits it; if that fails it
                         // is lost (as without a WAL), never counted twice (it is in no entry).
+                        logging = false
                         let unlogged = consumer.drainAll { _, _ in true }
                         logger.warning("WAL full at shutdown: the rest of the ring was counted without being logged",
                                        metadata: ["shard": "\(shard)", "records": "\(unlogged)"])

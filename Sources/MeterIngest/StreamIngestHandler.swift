@@ -1,4 +1,5 @@
 import MeterCore
+import Metrics
 import NIOCore
 
 /// One TCP or Unix stream connection: frames lines with a `StreamLineFramer` and parses them
@@ -14,6 +15,16 @@ import NIOCore
 final class StreamIngestHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// One sync barrier of this connection, answered in order once `result` is known.
+    private struct Barrier {
+        let id: UInt64
+        let token: String
+        let counts: IngestCounts
+        let started: UInt64
+        var answer: String?
+    }
 
     static let retryInterval = TimeAmount.microseconds(500)
 
@@ -38,9 +49,21 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     private var finished = false
     private var eventLoop: (any EventLoop)?
     private var context: ChannelHandlerContext?
+    private let barriers: BarrierBoard
+    /// Barriers not yet answered, oldest first (at most `SyncBarrier.maxOutstanding`).
+    private var outstanding: [Barrier] = []
+    /// The barrier whose marker is being offered (the ring was full), if any.
+    private var offering: Barrier?
+    /// The worker's counts at the previous barrier.
+    private var countsAtBarrier = IngestCounts()
 
-    init(worker: IngestWorker, transport: Transport, stats: IngestStats, tracker: ConnectionTracker) {
+    static let barrierSeconds = Metrics.Timer(label: "meterd_sync_barrier_seconds")
+    static let barriersAnswered = Counter(label: "meterd_sync_barriers_total")
+
+    init(worker: IngestWorker, transport: Transport, stats: IngestStats, tracker: ConnectionTracker, barriers: BarrierBoard) {
         self.worker = worker
+        self.barriers = barriers
+        worker.source = barriers.makeSource()
         self.transport = transport
         self.stats = stats
         self.tracker = tracker
@@ -85,6 +108,7 @@ final class StreamIngestHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         inactive = true
+        barriers.sourceClosed(worker.source)
         tracker.closed(context.channel)
         // A final line without a terminator counts when the sender closed the stream, not
         // when the daemon closed it during shutdown (it may be cut short).
@@ -109,11 +133,76 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     /// Queues `line`, or keeps it (in order) once the connection is blocked.
     private func take(_ line: UnsafeRawBufferPointer, now: Int64) {
         if !blocked {
-            if worker.offer(line: line, now: now) { return }
+            if offer(line: line, now: now) { return }
             block(now: now)
         }
         pending.append(contentsOf: line)
         pending.append(UInt8(ascii: "\n"))
+    }
+
+    /// A metric line to the worker, or a barrier request. False: declined (ring full or too
+    /// many barriers outstanding), offer the same line again later.
+    private func offer(line: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        if line.first == UInt8(ascii: "#"), let request = SyncBarrier.parse(line) {
+            return offerBarrier(request)
+        }
+        return worker.offer(line: line, now: now)
+    }
+
+    private func offerBarrier(_ request: SyncBarrier.Request) -> Bool {
+        if offering == nil {
+            guard outstanding.count < SyncBarrier.maxOutstanding else { return false }
+            switch request {
+            case .malformed(let reason):
+                outstanding.append(Barrier(id: 0, token: "", counts: IngestCounts(), started: 0,
+                                           answer: "#error \(reason)"))
+                writeAnswers()
+                return true
+            case .sync(let token):
+                let counts = worker.counts.since(countsAtBarrier)
+                countsAtBarrier = worker.counts
+                let loop = eventLoop!
+                let handler = NIOLoopBound(self, eventLoop: loop)
+                let barrier = barriers.register { id, tally, durable in
+                    loop.execute { handler.value.barrierDone(id, tally: tally, durable: durable) }
+                }
+                offering = Barrier(id: barrier, token: token, counts: counts, started: NIODeadline.now().uptimeNanoseconds)
+            }
+        }
+        guard let barrier = offering, worker.offerMarker(barrier: barrier.id) else { return false }
+        offering = nil
+        outstanding.append(barrier)
+        return true
+    }
+
+    /// Every shard reported barrier `id` of this connection; answers go out in request order.
+    private func barrierDone(_ id: UInt64, tally: BarrierTally, durable: Bool) {
+        guard let index = outstanding.firstIndex(where: { $0.id == id }) else { return }
+        let barrier = outstanding[index]
+        let answer = SyncBarrier.answer(token: barrier.token, parsed: barrier.counts, tally: tally, durable: durable)
+        outstanding[index].answer = answer.line
+        Self.barrierSeconds.recordNanoseconds(Int64(NIODeadline.now().uptimeNanoseconds &- barrier.started))
+        Self.barriersAnswered.increment()
+        writeAnswers()
+        // A connection blocked at the barrier bound resumes now rather than at its next
+        // scheduled retry (which stays scheduled: at most one chain of retries).
+        if blocked && outstanding.count < SyncBarrier.maxOutstanding { retry(scheduled: false) }
+    }
+
+    /// Writes the answers at the front of `outstanding`, in order.
+    private func writeAnswers() {
+        var wrote = false
+        while let first = outstanding.first, let answer = first.answer {
+            outstanding.removeFirst()
+            if let context, !inactive {
+                var buffer = context.channel.allocator.buffer(capacity: answer.utf8.count + 1)
+                buffer.writeString(answer)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote, let context { context.flush() }
     }
 
     private func block(now: Int64) {
@@ -131,13 +220,13 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     }
 
     /// Pushes the rest of the batches, then the pending lines, then resumes reading.
-    private func retry() {
-        retryScheduled = false
+    private func retry(scheduled: Bool = true) {
+        if scheduled { retryScheduled = false }
         guard worker.publish() else { return progressAndRetry() }
         while pendingStart < pending.count {
             let end = pending[pendingStart...].firstIndex(of: UInt8(ascii: "\n"))!
             let taken = pending.withUnsafeBytes { bytes in
-                worker.offer(line: UnsafeRawBufferPointer(rebasing: bytes[pendingStart ..< end]), now: blockedAt)
+                offer(line: UnsafeRawBufferPointer(rebasing: bytes[pendingStart ..< end]), now: blockedAt)
             }
             guard taken else { return progressAndRetry() }
             pendingStart = end + 1

@@ -66,7 +66,7 @@ public struct StreamListener: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = StreamIngestHandler(worker: engine.makeWorker(policy: .report), transport: transport,
-                                                      stats: stats, tracker: tracker)
+                                                      stats: stats, tracker: tracker, barriers: engine.barriers)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The sending loop of `meterctl load`, over already connected sockets.
 public struct LoadRun {
     public struct Result: Sendable {
@@ -10,7 +14,36 @@ public struct LoadRun {
         /// From the first send to the return of the last send or write.
         public var sendSeconds = 0.0
         public var rate: Double { seconds > 0 ? Double(events) / seconds : 0 }
+        /// With `syncEvery`: barriers sent and answered, the events the answers counted as
+        /// accepted, and each barrier's latency (write of the barrier to its answer read).
+        public var barriers = 0
+        public var answered = 0
+        public var acknowledged = 0
+        public var barrierSeconds: [Double] = []
+        public var acknowledgedRate: Double { seconds > 0 ? Double(acknowledged) / seconds : 0 }
+
+        /// The `fraction` quantile of the barrier latencies (nearest rank).
+        public func barrierQuantile(_ fraction: Double) -> Double {
+            guard !barrierSeconds.isEmpty else { return 0 }
+            let sorted = barrierSeconds.sorted()
+            let rank = min(sorted.count - 1, max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1))
+            return sorted[rank]
+        }
     }
+
+    /// One stream's barriers in flight (`syncEvery`).
+    final class SyncState {
+        var since = 0
+        var sequence = 0
+        var sentAt: [Double] = []
+        var answered = 0
+        var received: [UInt8] = []
+    }
+
+    /// Streams only: send `#sync <n>` after a write once this many lines were written since
+    /// the previous barrier, read the answers as they come, and end with a barrier on every
+    /// connection, waiting (up to 60 s) for all answers; `seconds` then ends at the last answer.
+    public var syncEvery: Int? = nil
 
     public var pool: LinePool
     public var connections: [Connection]
@@ -40,6 +73,7 @@ public struct LoadRun {
         let start = Clock.now()
         let deadline = duration.map { start + $0 }
         var failure: SocketError?
+        let syncStates = connections.map { _ in SyncState() }
         sending: while true {
             let remaining = count.map { $0 - result.events } ?? Int.max
             if remaining <= 0 { break }
@@ -55,6 +89,12 @@ public struct LoadRun {
                 } else {
                     do throws(SocketError) {
                         try connection.writeAll(bytes)
+                        if let syncEvery {
+                            let state = syncStates[nextConnection == 0 ? connections.count - 1 : nextConnection - 1]
+                            state.since += lines
+                            if state.since >= syncEvery { try sendBarrier(connection, state, &result) }
+                            readAnswers(connection, state, &result, wait: false)
+                        }
                     } catch {
                         failure = error
                         break sending
@@ -69,13 +109,73 @@ public struct LoadRun {
             if let rate {
                 var pause = Pacing.delay(sent: result.events, rate: rate, elapsed: now - start)
                 if let deadline { pause = min(pause, deadline - now) }
-                Clock.sleep(pause)
+                if syncEvery != nil && !datagrams {
+                    // Read answers while pacing, so barrier latency is not rounded up to the batch period.
+                    let end = Clock.now() + pause
+                    while Clock.now() < end {
+                        for (connection, state) in zip(connections, syncStates) {
+                            readAnswers(connection, state, &result, wait: false)
+                        }
+                        Clock.sleep(min(0.0005, end - Clock.now()))
+                    }
+                } else {
+                    Clock.sleep(pause)
+                }
                 if let deadline, Clock.now() >= deadline { break }
             }
         }
         result.sendSeconds = Clock.now() - start
+        if syncEvery != nil, !datagrams, failure == nil {
+            for (connection, state) in zip(connections, syncStates) where state.since > 0 {
+                do throws(SocketError) { try sendBarrier(connection, state, &result) } catch { failure = error }
+            }
+            let deadline = Clock.now() + 60
+            for (connection, state) in zip(connections, syncStates) {
+                while state.answered < state.sentAt.count && Clock.now() < deadline {
+                    readAnswers(connection, state, &result, wait: true)
+                }
+            }
+            result.seconds = Clock.now() - start
+            for connection in connections { connection.finish() }
+            return (result, failure)
+        }
         for connection in connections { connection.finish() }
         result.seconds = Clock.now() - start
         return (result, failure)
+    }
+
+    private func sendBarrier(_ connection: Connection, _ state: SyncState, _ result: inout Result) throws(SocketError) {
+        state.sequence += 1
+        state.since = 0
+        state.sentAt.append(Clock.now())
+        result.barriers += 1
+        try connection.writeAll(Array("#sync b\(state.sequence)\n".utf8)[...])
+    }
+
+    /// Reads what answers are there (or waits up to 100 ms for some when `wait`).
+    private func readAnswers(_ connection: Connection, _ state: SyncState, _ result: inout Result, wait: Bool) {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            if wait {
+                var pollFD = pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pollFD, 1, 100) > 0 else { return }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count <= 0 { return }
+            state.received += chunk[..<count]
+            let now = Clock.now()
+            while let newline = state.received.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: state.received[..<newline], as: UTF8.self)
+                state.received.removeSubrange(...newline)
+                guard line.hasPrefix("#synced "), state.answered < state.sentAt.count else { continue }
+                result.barrierSeconds.append(now - state.sentAt[state.answered])
+                state.answered += 1
+                result.answered += 1
+                for field in line.split(separator: " ") where field.hasPrefix("accepted=") {
+                    result.acknowledged += Int(field.dropFirst(9)) ?? 0
+                }
+            }
+            if wait { return }
+        }
     }
 }

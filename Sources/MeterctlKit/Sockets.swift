@@ -141,6 +141,29 @@ public final class Connection {
         }
     }
 
+    /// Reads from the stream until a line starting with one of `prefixes` arrives (up to
+    /// `timeout` s); returns it without its terminator, or nil on timeout or end of stream.
+    /// Bytes after that line are discarded.
+    public func readLine(startingWith prefixes: [String], timeout: Double) -> String? {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = Clock.now() + timeout
+        while Clock.now() < deadline {
+            while let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: received[..<newline], as: UTF8.self)
+                received.removeSubrange(...newline)
+                if prefixes.contains(where: { line.hasPrefix($0) }) { return line }
+            }
+            guard poll(&pollFD, 1, 100) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return nil }
+            received += buffer[..<count]
+        }
+        return nil
+    }
+
     /// Ends a stream cleanly: no more writes, then wait (up to `timeout` s) for the peer to
     /// close, so every byte has been read by meterd before we return.
     public func finish(timeout: Double = 2) {

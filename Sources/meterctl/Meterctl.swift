@@ -59,12 +59,24 @@ struct Send: ParsableCommand {
     @Flag(help: "Parse every line locally first; print and skip the refused ones.")
     var check = false
 
+    @Flag(help: "TCP/Unix only: send a sync barrier after the lines and print meterd's answer (accepted, duplicate and refused counts once they are durable).")
+    var sync = false
+
+    @Option(help: "The token of the --sync barrier (1-64 of [A-Za-z0-9_.:-]).")
+    var syncToken = "meterctl"
+
+    @Option(help: "Seconds to wait for the --sync answer.")
+    var syncTimeout = 30.0
+
     @Argument(help: "The lines to send; stdin lines when none are given.")
     var lines: [String] = []
 
     func validate() throws {
         guard (16 ... DatagramPacking.maxUDPPayload).contains(maxDatagramBytes) else {
             throw ValidationError("--max-datagram-bytes must be between 16 and \(DatagramPacking.maxUDPPayload)")
+        }
+        if sync, try target.target(fallback: .udp(host: "127.0.0.1", port: 8125)).isDatagram {
+            throw ValidationError("--sync needs a stream target: --tcp HOST:PORT or --unix PATH")
         }
     }
 
@@ -101,7 +113,16 @@ struct Send: ParsableCommand {
         } else {
             var stream: [UInt8] = []
             for line in accepted { stream += line; stream.append(UInt8(ascii: "\n")) }
+            if sync { stream += Array("#sync \(syncToken)\n".utf8) }
             try connection.writeAll(stream[...])
+            if sync {
+                guard let answer = connection.readLine(startingWith: ["#synced ", "#error"], timeout: syncTimeout) else {
+                    printError("no answer to the sync barrier within \(syncTimeout) s")
+                    throw ExitCode(1)
+                }
+                print(answer)
+                if answer.hasPrefix("#error") { throw ExitCode(1) }
+            }
             connection.finish()
             summary = "sent \(accepted.count) lines (\(stream.count) bytes) to \(target)"
         }
@@ -146,6 +167,8 @@ struct Load: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "The counter value of every line (an exact decimal).")
     var value = "1"
+    @Option(help: "TCP/Unix: send a sync barrier after a write once this many lines were written since the previous one; report acknowledged events/s and barrier latency.")
+    var syncEvery: Int?
 
     func validate() throws {
         guard count != nil || duration != nil else { throw ValidationError("give --count N or --duration SECONDS (or both)") }
@@ -159,6 +182,7 @@ struct Load: ParsableCommand {
         guard (1 ... 1_000).contains(linesPerDatagram) else { throw ValidationError("--lines-per-datagram must be between 1 and 1000") }
         guard (1 ... 100_000).contains(linesPerWrite) else { throw ValidationError("--lines-per-write must be between 1 and 100000") }
         guard (1 ... 64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        if let syncEvery, syncEvery < 1 { throw ValidationError("--sync-every must be at least 1") }
         var checker = LineCheck()
         let sample = LinePool.line(metric: UInt64(metrics - 1), tenant: UInt64(tenants - 1), value: value)
         if let reason = checker.refusal(Array(sample.utf8), now: Int64(time(nil))) {
@@ -176,7 +200,10 @@ struct Load: ParsableCommand {
             throw ValidationError("a datagram of \(linesPerDatagram) lines is \(largest) bytes, over the UDP limit; lower --lines-per-datagram")
         }
         let sockets = try (0 ..< connections).map { _ in try Connection(target) }
-        let (result, failure) = LoadRun(pool: pool, connections: sockets, rate: rate, count: count, duration: duration).run()
+        if syncEvery != nil && target.isDatagram { throw ValidationError("--sync-every needs a stream target: --tcp or --unix") }
+        var load = LoadRun(pool: pool, connections: sockets, rate: rate, count: count, duration: duration)
+        load.syncEvery = syncEvery
+        let (result, failure) = load.run()
         let unit = target.isDatagram ? "datagrams" : "writes"
         print("target: \(target), \(connections) connection\(connections == 1 ? "" : "s"), \(perPacket) lines per \(unit.dropLast())")
         print("events sent: \(result.events)")
@@ -187,6 +214,10 @@ struct Load: ParsableCommand {
             print("elapsed: \(format(result.seconds, 6)) s (writes done after \(format(result.sendSeconds, 6)) s, then meterd read the rest and closed)")
         }
         print("events/s: \(format(result.rate, 0))")
+        if syncEvery != nil {
+            print("barriers: \(result.barriers) sent, \(result.answered) answered; acknowledged events: \(result.acknowledged) (\(format(result.acknowledgedRate, 0))/s)")
+            print("barrier latency: p50 \(format(result.barrierQuantile(0.5) * 1000, 3)) ms, p99 \(format(result.barrierQuantile(0.99) * 1000, 3)) ms, max \(format(result.barrierQuantile(1) * 1000, 3)) ms")
+        }
         if let failure { printError("stopped early: \(failure)") }
         print("sent=\(result.events) seconds=\(format(result.seconds, 6)) rate=\(format(result.rate, 0))")
         if failure != nil { throw ExitCode(1) }

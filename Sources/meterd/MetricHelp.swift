@@ -17,6 +17,8 @@ enum MetricHelp {
         "meterd_udp_kernel_dropped_total": "Datagrams the kernel dropped on meterd's UDP socket (receive buffer full).",
         // Flushing
         "meterd_flush_seconds": "Time to write one flush round to the rollup sink.",
+        "meterd_sync_barrier_seconds": "Time from a stream sync barrier's request to its answer (records before it durable).",
+        "meterd_sync_barriers_total": "Stream sync barriers answered.",
         "meterd_flush_lag_seconds": "Seconds since the last successful flush.",
         "meterd_flush_pending_rows": "Rollup rows (series x grain x bucket) collected and not yet committed.",
         "meterd_flush_consecutive_failures": "Failed rollup writes since the last committed one.",

@@ -39,6 +39,7 @@ public final class ShardAggregator {
     /// Aggregates every record of `batch` (bodies encoded by `EventRecord.encode`).
     public func aggregate(_ batch: RecordBatch, counts: inout AggregateCounts) {
         batch.forEachRecord { body in
+            if EventRecord.kind(of: body) == EventRecord.markerKind { return }  // a sync barrier's marker
             counts.record(aggregate(record: body))
         }
     }

@@ -34,6 +34,11 @@ public final class IngestWorker {
     /// Under `.report`: bytes at the front of each shard's batch already in the ring; the next
     /// push resumes there (a record boundary, as `RingPushOutcome.nextByteOffset` promises).
     @exclusivity(unchecked) var pushedBytes: [Int]
+    /// The source id written into every record (a stream connection's, for its sync
+    /// barriers; 0: none).
+    public var source: UInt32 = 0
+    /// Shards a marker still being offered has reached (`offerMarker`).
+    @exclusivity(unchecked) var markerShards = 0
 
     /// - Parameters:
     ///   - hasher: the daemon's hasher; aggregators compare the series hashes it produces.
@@ -123,8 +128,31 @@ public final class IngestWorker {
     @inline(__always)
     private func append(_ line: UnsafeRawBufferPointer, bodyBytes: Int, now: Int64, to batch: RecordBatch) -> Bool {
         batch.append(bodyBytes: bodyBytes) { body in
-            EventRecord.encode(parsed, from: line, receivedAt: now, hasher: hasher, into: body)
+            EventRecord.encode(parsed, from: line, receivedAt: now, hasher: hasher, sourceID: source, into: body)
         }
+    }
+
+    /// Queues a barrier marker of `source` into the batch of every shard, behind the records
+    /// already queued there. Under `.report` returns false when some shard's batch is full and
+    /// the ring cannot take it: the caller offers the same marker again after a successful
+    /// `publish()` (the shards it reached keep theirs). Other policies always return true.
+    public func offerMarker(barrier: UInt64) -> Bool {
+        while markerShards < batches.count {
+            let batch = batches[markerShards]
+            let write: (UnsafeMutableRawBufferPointer) -> Void = { body in
+                EventRecord.encodeMarker(source: self.source, barrier: barrier, into: body)
+            }
+            if !batch.append(bodyBytes: EventRecord.headerBytes, write) {
+                _ = publish(shard: markerShards)
+                if !batch.append(bodyBytes: EventRecord.headerBytes, write) {
+                    precondition(policy == .report, "a marker larger than an empty batch")
+                    return false
+                }
+            }
+            markerShards += 1
+        }
+        markerShards = 0
+        return true
     }
 
     /// Pushes every pending batch into the ring. Call at the end of each read (datagram batch,

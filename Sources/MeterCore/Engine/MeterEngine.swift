@@ -11,6 +11,8 @@ public final class MeterEngine: Sendable {
     /// Consumers are not thread-safe; the threading rule above (one thread per consumer at a
     /// time) is the caller's contract, which the type system cannot express here.
     nonisolated(unsafe) let consumerList: [ShardConsumer]
+    /// Sync barriers of stream connections in flight (docs/line-protocol.md, "Sync barrier").
+    public let barriers: BarrierBoard
 
     /// - Parameter hasher: defaults to a randomly seeded hasher (series keys come from senders).
     public init(configuration: EngineConfiguration, hasher: ByteHasher = .random()) {
@@ -20,6 +22,7 @@ public final class MeterEngine: Sendable {
         self.hasher = hasher
         ring = ShardedRing(shardCount: configuration.shardCount, bytesPerShard: configuration.bytesPerShard)
         limiter = CardinalityLimiter(limits: configuration.aggregatorLimits, hasher: hasher)
+        barriers = BarrierBoard(shardCount: configuration.shardCount)
         consumerList = (0..<configuration.shardCount).map { [ring, limiter] shard in
             let aggregator = ShardAggregator(limits: configuration.aggregatorLimits, hasher: hasher, limiter: limiter,
                                              dedupWindowSeconds: configuration.dedupWindowSeconds,
@@ -60,6 +63,11 @@ public final class MeterEngine: Sendable {
             let total = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
             guard total >= RecordBatch.prefixBytes, offset + total <= bytes.count else { return false }
             let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + RecordBatch.prefixBytes)..<(offset + total)])
+            if EventRecord.kind(of: body) == EventRecord.markerKind, body.count == EventRecord.headerBytes {
+                // A sync barrier's marker: no event (its answer was given before the restart).
+                offset += total
+                continue
+            }
             guard let shard = shardIndex(ofRecord: body) else { return false }
             counts.record(consumerList[shard].aggregator.aggregate(record: body))
             offset += total

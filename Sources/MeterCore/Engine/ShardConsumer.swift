@@ -8,6 +8,12 @@ public final class ShardConsumer {
     // One owner (see above): skip the runtime exclusivity checks.
     @exclusivity(unchecked) public private(set) var counts = AggregateCounts()
     let batch: RecordBatch
+    /// Per source (stream connection), the events not counted since its last barrier marker.
+    /// Only non-accepted outcomes are tallied (rare); a marker takes its source's tally.
+    @exclusivity(unchecked) public var sourceTallies: [UInt32: BarrierTally] = [:]
+    /// Called for each barrier marker drained, after the records before it were logged and
+    /// aggregated: (source, barrier id, the source's tally since its previous marker).
+    public var onMarker: ((UInt32, UInt64, BarrierTally) -> Void)?
 
     /// - Parameter batchBytes: bytes drained per step; must hold the largest record.
     public init(shard: Int, ring: ShardedRing, aggregator: ShardAggregator, batchBytes: Int = 256 * 1024) {
@@ -22,10 +28,29 @@ public final class ShardConsumer {
     public func drainOnce() -> Int {
         let drained = ring.drain(shard: shard, into: batch)
         if drained > 0 {
-            aggregator.aggregate(batch, counts: &counts)
+            aggregateBatch()
             batch.removeAll()
         }
         return drained
+    }
+
+    /// Aggregates the drained batch: events into the aggregator (tallying the non-accepted
+    /// ones of a source), markers to `onMarker`.
+    func aggregateBatch() {
+        batch.forEachRecord { body in
+            if EventRecord.kind(of: body) == EventRecord.markerKind {
+                let source = EventRecord.source(of: body)
+                let tally = sourceTallies.removeValue(forKey: source) ?? BarrierTally()
+                onMarker?(source, EventRecord.barrier(ofMarker: body), tally)
+                return
+            }
+            let outcome = aggregator.aggregate(record: body)
+            counts.record(outcome)
+            if outcome != .accepted {
+                let source = EventRecord.source(of: body)
+                if source != 0 { sourceTallies[source, default: BarrierTally()].add(outcome) }
+            }
+        }
     }
 
     /// True while a drained batch waits because `drainOnce(log:)`'s hook refused it.
@@ -45,7 +70,7 @@ public final class ShardConsumer {
         }
         guard log(batch.bytes, batch.recordCount) else { return 0 }
         let drained = batch.recordCount
-        aggregator.aggregate(batch, counts: &counts)
+        aggregateBatch()
         batch.removeAll()
         return drained
     }

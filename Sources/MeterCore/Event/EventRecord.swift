@@ -2,11 +2,11 @@
 ///
 /// Body layout (native byte order; records never leave the process in this form):
 ///
-///     0  UInt8   reserved (0)
-///     1  UInt8   reserved (0)
+///     0  UInt8   kind            (0: event; 1: barrier marker, see `EventRecord.encodeMarker`)
+///     1  UInt8   source, bits 16..23 (the stream connection that sent it; 0: none)
 ///     2  UInt16  idLength        (0: no idempotency key)
 ///     4  UInt16  memberLength    (sets only)
-///     6  UInt16  reserved (0)
+///     6  UInt16  source, bits 0..15
 ///     8  Int64   value units     (counters and gauges)
 ///     16 Int64   event time, Unix seconds
 ///     24 Int64   arrival time, Unix seconds
@@ -25,6 +25,52 @@
 public enum EventRecord {
     @inlinable public static var headerBytes: Int { 48 }
     @inlinable static var seriesKeyOffset: Int { 40 }
+    /// Byte 0 of an event record.
+    @inlinable public static var eventKind: UInt8 { 0 }
+    /// Byte 0 of a barrier marker: a 48-byte record (header only) that carries no event.
+    /// Markers travel through the ring and the WAL like events; aggregation and replay skip
+    /// them, and the shard thread reports them to the `BarrierBoard` (docs/line-protocol.md).
+    @inlinable public static var markerKind: UInt8 { 1 }
+    /// Source ids are 24 bits (bytes 1, 6 and 7); 0 means no source.
+    @inlinable public static var maxSource: UInt32 { 0xFF_FFFF }
+
+    /// The kind byte of an encoded record (event or marker).
+    @inlinable
+    public static func kind(of body: UnsafeRawBufferPointer) -> UInt8 {
+        body.count == 0 ? 0 : body.load(fromByteOffset: 0, as: UInt8.self)
+    }
+
+    /// The source id of an encoded record (event or marker): 0 when none was set.
+    @inlinable
+    public static func source(of body: UnsafeRawBufferPointer) -> UInt32 {
+        guard body.count >= headerBytes else { return 0 }
+        return UInt32(body.load(fromByteOffset: 1, as: UInt8.self)) << 16
+            | UInt32(body.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+    }
+
+    @inlinable
+    static func storeSource(_ source: UInt32, into base: UnsafeMutableRawPointer) {
+        base.storeBytes(of: UInt8(truncatingIfNeeded: source >> 16), toByteOffset: 1, as: UInt8.self)
+        base.storeBytes(of: UInt16(truncatingIfNeeded: source), toByteOffset: 6, as: UInt16.self)
+    }
+
+    /// Writes a barrier marker of `source` with `barrier` (bytes 8..<16) into `body`, which
+    /// must be `headerBytes` long. Every other byte is zero.
+    @inlinable
+    public static func encodeMarker(source: UInt32, barrier: UInt64, into body: UnsafeMutableRawBufferPointer) {
+        precondition(body.count == headerBytes, "marker body size mismatch")
+        let base = body.baseAddress!
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: headerBytes)
+        base.storeBytes(of: markerKind, toByteOffset: 0, as: UInt8.self)
+        storeSource(source, into: base)
+        base.storeBytes(of: barrier, toByteOffset: 8, as: UInt64.self)
+    }
+
+    /// The barrier id of a marker (`kind(of:) == markerKind`).
+    @inlinable
+    public static func barrier(ofMarker body: UnsafeRawBufferPointer) -> UInt64 {
+        body.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+    }
 
     /// Body bytes needed to encode `line`.
     @inlinable
@@ -50,17 +96,17 @@ public enum EventRecord {
     /// `bodyBytes(of: line)` long.
     @inlinable
     public static func encode(_ line: ParsedLine, from source: UnsafeRawBufferPointer, receivedAt: Int64,
-                              hasher: ByteHasher, into body: UnsafeMutableRawBufferPointer) {
+                              hasher: ByteHasher, sourceID: UInt32 = 0, into body: UnsafeMutableRawBufferPointer) {
         precondition(body.count == bodyBytes(of: line), "record body size mismatch")
         var dimensionsLength = 0
         for dimension in line.dimensions {
             dimensionsLength += 2 + dimension.key.count + dimension.value.count
         }
         let base = body.baseAddress!
-        base.storeBytes(of: 0, as: UInt16.self)
+        base.storeBytes(of: eventKind, as: UInt8.self)
+        storeSource(sourceID, into: base)
         base.storeBytes(of: UInt16(line.id?.count ?? 0), toByteOffset: 2, as: UInt16.self)
         base.storeBytes(of: UInt16(line.member.count), toByteOffset: 4, as: UInt16.self)
-        base.storeBytes(of: 0, toByteOffset: 6, as: UInt16.self)
         base.storeBytes(of: line.value.units, toByteOffset: 8, as: Int64.self)
         base.storeBytes(of: line.timestamp, toByteOffset: 16, as: Int64.self)
         base.storeBytes(of: receivedAt, toByteOffset: 24, as: Int64.self)
@@ -120,7 +166,8 @@ public struct EventRecordView {
 
     @inlinable
     public init?(_ body: UnsafeRawBufferPointer) {
-        guard body.count >= EventRecord.headerBytes else { return nil }
+        guard body.count >= EventRecord.headerBytes,
+              body.load(fromByteOffset: 0, as: UInt8.self) == EventRecord.eventKind else { return nil }
         self.body = body
         let keyEnd = EventRecord.headerBytes + tenantLength + metricLength + dimensionsLength
         guard MetricType(rawValue: body.load(fromByteOffset: 46, as: UInt8.self)) != nil,
