@@ -42,6 +42,8 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
     case quantityOverflow
     // Transport
     case datagramTruncated
+    // Durability
+    case walFull
 
     /// A stable snake_case name for metric labels, logs and replies to senders.
     public var label: String {
@@ -76,6 +78,7 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .setMemberLimit: "set_member_limit"
         case .quantityOverflow: "quantity_overflow"
         case .datagramTruncated: "datagram_truncated"
+        case .walFull: "wal_full"
         }
     }
 
@@ -112,6 +115,7 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .setMemberLimit: "the set has reached its limit of distinct members in this bucket"
         case .quantityOverflow: "the sum for this bucket would overflow"
         case .datagramTruncated: "the UDP datagram was longer than meterd reads (16383 bytes): its cut last line and anything after it were dropped; send shorter datagrams or use TCP"
+        case .walFull: "the write-ahead log is full (wal.max_bytes) because flushes to PostgreSQL are not completing: the event was not logged and not counted; send it again later (with its id)"
         }
     }
 }

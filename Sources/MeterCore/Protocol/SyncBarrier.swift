@@ -6,7 +6,7 @@
 ///
 /// Answer, one line once everything the connection sent before the barrier is durable:
 /// `#synced <token> accepted=<n> duplicate=<n> refused=<n> durable=<yes|no>` followed, on the
-/// same line, by ` <reason>=<n>` for each refusal reason seen (at most 29 distinct reasons).
+/// same line, by ` <reason>=<n>` for each refusal reason seen (at most 30 distinct reasons).
 public enum SyncBarrier {
     public static let maxTokenBytes = 64
     /// Outstanding (unanswered) barriers per connection; beyond it the connection stops reading.

@@ -7,8 +7,8 @@ let testNow: Int64 = 1_700_000_000
 let aggregatorReasons: Set<RefusalReason> = [
     .tenantSeriesLimit, .seriesLimit, .dimensionValueLimit, .setMemberLimit, .quantityOverflow,
 ]
-/// The reasons a transport decides before any line is parsed (tested with the listeners).
-let transportReasons: Set<RefusalReason> = [.datagramTruncated]
+/// The reasons a transport or the WAL decides, not the parser (tested with the listeners).
+let transportReasons: Set<RefusalReason> = [.datagramTruncated, .walFull]
 /// Every other reason is the parser's.
 let parserReasons = Set(RefusalReason.allCases).subtracting(aggregatorReasons).subtracting(transportReasons)
 
