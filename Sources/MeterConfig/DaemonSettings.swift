@@ -36,6 +36,9 @@ public struct DaemonSettings: Sendable, Hashable {
     /// Whether flushed rows are kept in memory: without PostgreSQL (they are the only copy,
     /// for development and tests) or when a debug setting asks for them.
     public var keepsRollupsInMemory: Bool { postgresURL == nil || debugRollups || debugPrintRollups }
+    /// `dedup.require_saved_ids`: with PostgreSQL and `data_dir`, start-up waits until the
+    /// persisted idempotency keys are loaded (false: one attempt, then start without them).
+    public var dedupRequiresSavedIDs = true
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
     /// The `wal.*` keys: the write-ahead log in `<data_dir>/wal` (used only with `data_dir`).

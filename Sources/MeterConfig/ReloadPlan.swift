@@ -74,6 +74,7 @@ public struct ReloadPlan: Sendable, Hashable {
         field("aggregation.series_idle_seconds", \.engine.aggregatorLimits.seriesIdleSeconds),
         field("dedup.window_seconds", \.engine.dedupWindowSeconds),
         field("dedup.max_entries", \.engine.dedupMaxEntries),
+        field("dedup.require_saved_ids", \.dedupRequiresSavedIDs),
         field("ring.shards", \.engine.shardCount),
         field("ring.bytes_per_shard", \.engine.bytesPerShard),
         field("ingest.batch_bytes", \.engine.batchBytes),

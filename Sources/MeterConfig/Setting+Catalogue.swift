@@ -71,6 +71,7 @@ extension Setting {
         .int64("aggregation.series_idle_seconds") { $0.engine.aggregatorLimits.seriesIdleSeconds = $1 },
         .int64("dedup.window_seconds") { $0.engine.dedupWindowSeconds = $1 },
         .int("dedup.max_entries") { $0.engine.dedupMaxEntries = $1 },
+        .bool("dedup.require_saved_ids", flag: nil) { $0.dedupRequiresSavedIDs = $1 },
         .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
         .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
         .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },

@@ -75,7 +75,7 @@ struct Meterd: AsyncParsableCommand {
             // Before the WAL replay: replayed events are checked against the keys committed
             // before, and their own keys are journaled (they are not in the table yet).
             DedupStartup.load(url: url, instance: Self.instanceName(), schemaOptions: settings.schema,
-                              engine: engine, logger: logger)
+                              engine: engine, required: settings.dedupRequiresSavedIDs, logger: logger)
             engine.startDedupJournals()
         }
         if let dataDir = settings.dataDir {

@@ -3,7 +3,6 @@ import Logging
 import MeterCore
 import MeterIngest
 import MeterPostgres
-import MeterSystemd
 import MeterWAL
 import Metrics
 
@@ -121,34 +120,19 @@ enum WALStartup {
         }
     }
 
-    /// The per-shard positions PostgreSQL holds for `instance`, retrying with backoff (up to
-    /// 10 s between attempts) while it is unreachable; logs once when it has to wait. Under
-    /// systemd each attempt extends the start timeout (`EXTEND_TIMEOUT_USEC`, 30 s beyond the
-    /// next attempt) and sets the status line, so `TimeoutStartSec` need not cover the outage.
+    /// The per-shard positions PostgreSQL holds for `instance`, waiting while it is
+    /// unreachable (`PostgresStartupRetry`).
     static func committedPositions(url: String, instance: String, schemaOptions: SchemaOptions,
                                    logger: Logger) -> [Int: Int64] {
-        var delay = 0.2
-        var warned = false
-        let notifier = SystemdNotifier()
-        while true {
-            notifier.notify("EXTEND_TIMEOUT_USEC=\(UInt64((delay + 30) * 1_000_000))")
-            do {
-                let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
-                defer { connection.close() }
-                try Migrations.apply(on: connection, options: schemaOptions)
-                let positions = try WALCheckpointSQL.positions(on: connection, instance: instance)
-                if warned { logger.notice("PostgreSQL reachable: replaying the WAL") }
-                return positions
-            } catch {
-                if !warned {
-                    logger.warning("the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
-                                   metadata: ["error": "\(error)"])
-                    warned = true
-                    notifier.status("waiting for PostgreSQL to replay the WAL")
-                }
-                usleep(useconds_t(delay * 1_000_000))
-                delay = min(delay * 2, 10)
-            }
+        PostgresStartupRetry.untilDone(
+            waiting: "the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
+            status: "waiting for PostgreSQL to replay the WAL", resumed: "PostgreSQL reachable: replaying the WAL",
+            logger: logger
+        ) {
+            let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
+            defer { connection.close() }
+            try Migrations.apply(on: connection, options: schemaOptions)
+            return try WALCheckpointSQL.positions(on: connection, instance: instance)
         }
     }
 }

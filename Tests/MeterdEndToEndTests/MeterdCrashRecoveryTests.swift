@@ -126,7 +126,9 @@ struct MeterdCrashRecoveryTests {
     }
 
     /// After a clean stop every position is committed, so a restart with PostgreSQL unreachable
-    /// starts at once (it need not read PostgreSQL's checkpoint).
+    /// need not read PostgreSQL's checkpoint: the WAL start-up goes on at once. (The saved
+    /// idempotency keys would make it wait: `dedup.require_saved_ids` is off here, see
+    /// `MeterdPostgresOutageTests.startUpWaitsForTheSavedIdempotencyKeys`.)
     @Test(.enabled(if: MeterdPostgresTests.isConfigured, "METERD_TEST_POSTGRES_URL is unset: run scripts/test.sh"))
     func cleanRestartWithPostgresUnreachableStartsAtOnce() throws {
         try MeterdPostgresTests.withFreshDatabase { url, connect in
@@ -140,7 +142,8 @@ struct MeterdCrashRecoveryTests {
             #expect(try Self.totals(try connect()) == Self.expected(events: 300))
 
             let unreachable = "postgresql://meterd@127.0.0.1:\(try TestSockets.freePort())/meterd"
-            let second = try DaemonProcess(arguments: ["--postgres", unreachable, "--data-dir", data.path], flushInterval: "3600", unix: false)
+            let second = try DaemonProcess(arguments: ["--postgres", unreachable, "--data-dir", data.path,
+                                                       "--set", "dedup.require_saved_ids=false"], flushInterval: "3600", unix: false)
             defer { second.stop() }
             try second.waitUntilReady(timeout: 5)
             #expect(second.stderr.contains("nothing to replay"))

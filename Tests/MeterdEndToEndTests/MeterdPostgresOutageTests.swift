@@ -71,14 +71,17 @@ struct MeterdPostgresOutageTests {
         #expect(daemon.stderr.components(separatedBy: "flush recovered").count == 2)
     }
 
+    /// With `dedup.require_saved_ids: false` meterd starts while PostgreSQL is down (after one
+    /// attempt to load the saved idempotency keys) and flushes once it is back.
     @Test func postgresDownAtStartUpComesUpLater() throws {
         let postgres = try PrivatePostgres()
         defer { postgres.remove() }
         try postgres.start()  // initdb, role and database
         try postgres.stop()
-        let daemon = try DaemonProcess(arguments: ["--postgres", postgres.url], unix: false)
+        let daemon = try DaemonProcess(arguments: ["--postgres", postgres.url, "--set", "dedup.require_saved_ids=false"], unix: false)
         defer { daemon.stop() }
         try daemon.waitUntilReady()
+        #expect(daemon.stderr.contains("cannot load the persisted idempotency keys"))
         try Self.send(daemon, from: 0, count: 400)
         try daemon.poll(what: "flush failures") { try (daemon.metric("meterd_flush_failures_total") ?? 0) >= 2 }
 
@@ -88,5 +91,40 @@ struct MeterdPostgresOutageTests {
         try Self.waitForTotals(postgres.url, events: 500, daemon: daemon)
         #expect(try daemon.terminate() == 0)
         #expect(try Self.totals(postgres.url) == Self.expected(events: 500))
+    }
+
+    /// By default (`dedup.require_saved_ids: true`) start-up waits, not ready, until PostgreSQL
+    /// answers and the saved idempotency keys are loaded: ids counted before the restart are
+    /// duplicates afterwards even though PostgreSQL was down when meterd started.
+    @Test func startUpWaitsForTheSavedIdempotencyKeys() throws {
+        let postgres = try PrivatePostgres()
+        defer { postgres.remove() }
+        try postgres.start()
+        let data = try MeterdCrashRecoveryTests.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let arguments = ["--postgres", postgres.url, "--data-dir", data.path]
+        let first = try DaemonProcess(arguments: arguments, flushInterval: "0.2", unix: false)
+        defer { first.stop() }
+        try first.waitUntilReady(timeout: 20)
+        try MeterdDedupRestartTests.send(first, 0..<300, accepted: 300, duplicates: 0)
+        #expect(try first.terminate() == 0)  // the final flush commits the ids
+        try postgres.stop()
+
+        let second = try DaemonProcess(arguments: arguments, flushInterval: "0.2", unix: false)
+        defer { second.stop() }
+        try second.poll(timeout: 20, what: "the wait for PostgreSQL") {
+            second.stderr.contains("waiting for PostgreSQL to load the saved idempotency keys")
+        }
+        usleep(500_000)
+        #expect((try? TestSockets.get(port: second.httpPort, "/readyz").status) != 200)
+        #expect(second.process.isRunning)
+
+        try postgres.start()
+        try second.waitUntilReady(timeout: 30)
+        #expect(second.stderr.contains("idempotency keys loaded"))
+        try MeterdDedupRestartTests.send(second, 0..<400, accepted: 100, duplicates: 300)
+        #expect(try second.terminate() == 0)
+        let connection = try PostgresConnection(connectionString: postgres.url)
+        #expect(try MeterdCrashRecoveryTests.totals(connection) == MeterdCrashRecoveryTests.expected(events: 400))
     }
 }
