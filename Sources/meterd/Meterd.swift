@@ -7,7 +7,6 @@ import MeterHTTP
 import MeterIngest
 import MeterWAL
 import Metrics
-import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -41,50 +40,15 @@ struct Meterd: AsyncParsableCommand {
 
         let configuration = settings.engine  // checked by DaemonConfiguration.load
         let engine = MeterEngine(configuration: configuration, hasher: try HashSeed.hasher(dataDirectory: settings.dataDir))
-
-        let ingestStats = IngestStats()
-        let aggregateStats = AggregateStats(shardCount: configuration.shardCount)
-        let flushStats = FlushStats()
-        // Rollups go to PostgreSQL when it is configured; to memory (for /debug/rollups) without
-        // it, or when asked: a memory copy grows with every bucket ever flushed.
-        let memory = settings.keepsRollupsInMemory ? InMemoryRollupSink() : nil
-        var flushSink: any RollupSink
+        let instance = Self.instanceName()
         // Idempotency keys persist with PostgreSQL and a data directory (whose hash seed keeps
         // their fingerprints meaningful across restarts): docs/dedup.md "Restarts".
         let persistsDedup = settings.postgresURL != nil && settings.dataDir != nil && configuration.dedupWindowSeconds > 0
-        if let url = settings.postgresURL {
-            let durable = PostgresRollupSink(connectionString: url, instance: Self.instanceName(),
-                                             schemaOptions: settings.schema, logger: logger,
-                                             dedup: persistsDedup ? (configuration.shardCount, configuration.dedupWindowSeconds) : nil)
-            flushSink = memory.map { TeeRollupSink(durable: durable, memory: $0) } ?? durable
-        } else {
-            flushSink = memory!
-        }
-        // Redis mirrors only what the write above committed, off the ingest path (RedisMirror).
-        let mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
-        if let mirror { flushSink = MirroredRollupSink(committed: flushSink, mirror: mirror) }
-        let group = MultiThreadedEventLoopGroup.singleton
+        let sinks = try DaemonSinks(settings: settings, persistsDedup: persistsDedup, instance: instance, logger: logger)
         let activated = ActivatedSockets.fromEnvironment(logger: logger)
-        var listeners = ["udp", "tcp", "http"]
-        if settings.unixPath != nil || activated.unix != nil { listeners.append("unix") }
-        let readiness = Readiness(expecting: listeners)
-
-        // The WAL, with a data directory: opened and replayed before any thread or listener starts.
-        var shardLog: ShardLog?
-        if persistsDedup, let url = settings.postgresURL {
-            // Before the WAL replay: replayed events are checked against the keys committed
-            // before, and their own keys are journaled (they are not in the table yet).
-            DedupStartup.load(url: url, instance: Self.instanceName(), schemaOptions: settings.schema,
-                              engine: engine, required: settings.dedupRequiresSavedIDs, logger: logger)
-            engine.startDedupJournals()
-        }
-        if let dataDir = settings.dataDir {
-            shardLog = try WALStartup.open(dataDirectory: dataDir, configuration: settings.wal, engine: engine,
-                                           postgresURL: settings.postgresURL, instance: Self.instanceName(),
-                                           schemaOptions: settings.schema, readiness: readiness, logger: logger).log
-        } else {
-            logger.warning("no data_dir: events are not logged, a crash loses what was not flushed yet (docs/durability.md)")
-        }
+        let readiness = Readiness(expecting: DaemonServices.listenerNames(settings: settings, activated: activated))
+        let shardLog = try DurableStartup.open(settings: settings, engine: engine, persistsDedup: persistsDedup,
+                                               instance: instance, readiness: readiness, logger: logger)
 
         let flushInterval = FlushInterval(settings.flushInterval)
         let reload = ReloadService(
@@ -93,32 +57,9 @@ struct Meterd: AsyncParsableCommand {
             appliers: .init(logLevel: { logLevel.level = $0 }, flushInterval: { flushInterval.current = $0 },
                             cardinalityLimits: { engine.limiter.update(.init($0.engine.aggregatorLimits)) }),
             logger: logger)
-        let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
-                                       flushStats: flushStats, log: shardLog)
-        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: memory)
-        // Shutdown runs in reverse order: listeners close first (connections push their last
-        // records), then aggregation drains the ring and flushes, then HTTP and metrics stop.
-        var services: [any Service] = [
-            reporter,
-            HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
-                       responder: { routes.respond($0) }),
-            reload,
-            AggregationService(engine: engine, sink: flushSink, flushInterval: flushInterval,
-                               stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
-            UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
-                        readiness: readiness, group: group, logger: logger),
-            StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
-                           readiness: readiness, group: group, logger: logger),
-        ]
-        if let path = activated.unixPath ?? settings.unixPath {
-            services.append(StreamListener(endpoint: .unix(path: path), boundSocket: activated.unix, engine: engine, stats: ingestStats,
-                                           readiness: readiness, group: group, logger: logger))
-        }
-        // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
-        let liveness = LivenessProbe(group: group, aggregateStats: aggregateStats, flushStats: flushStats)
-        services.append(SystemdService(readiness: readiness, stats: ingestStats, liveness: liveness, logger: logger))
-
-        if let mirror { services.insert(mirror, at: 0) }  // first started, last stopped: after the final flush
+        let services = DaemonServices(settings: settings, engine: engine, sinks: sinks, shardLog: shardLog,
+                                      activated: activated, readiness: readiness, registry: registry, reload: reload,
+                                      flushInterval: flushInterval, logger: logger).make()
 
         logger.info("meterd starting", metadata: [
             "shards": "\(configuration.shardCount)",
@@ -139,7 +80,7 @@ struct Meterd: AsyncParsableCommand {
             do { try shardLog.wal.close() } catch { logger.error("WAL close failed", metadata: ["error": "\(error)"]) }
         }
 
-        if settings.debugPrintRollups, let memory {
+        if settings.debugPrintRollups, let memory = sinks.memory {
             let rows = memory.rows()
             for tenant in RollupsJSON.tenants(in: rows) {
                 print(RollupsJSON.render(tenant: tenant, rows: rows), terminator: "")

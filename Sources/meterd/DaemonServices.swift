@@ -1,0 +1,64 @@
+import Logging
+import MeterConfig
+import MeterCore
+import MeterHTTP
+import MeterIngest
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The daemon's services in the order the `ServiceGroup` runs them. Shutdown runs in reverse:
+/// STOPPING=1 goes out first, then the listeners close (connections push their last records),
+/// then aggregation drains the ring and flushes, then HTTP and metrics stop, and the Redis
+/// mirror (started first) stops last, after the final flush.
+struct DaemonServices {
+    let settings: DaemonSettings
+    let engine: MeterEngine
+    let sinks: DaemonSinks
+    let shardLog: ShardLog?
+    let activated: ActivatedSockets
+    let readiness: Readiness
+    let registry: PrometheusCollectorRegistry
+    let reload: ReloadService
+    let flushInterval: FlushInterval
+    let logger: Logger
+
+    func make() -> [any Service] {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let ingestStats = IngestStats()
+        let aggregateStats = AggregateStats(shardCount: engine.configuration.shardCount)
+        let flushStats = FlushStats()
+        let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
+                                       flushStats: flushStats, log: shardLog)
+        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sinks.memory)
+        var services: [any Service] = [
+            reporter,
+            HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
+                       responder: { routes.respond($0) }),
+            reload,
+            AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
+                               stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
+            UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
+                        readiness: readiness, group: group, logger: logger),
+            StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
+                           readiness: readiness, group: group, logger: logger),
+        ]
+        if let path = activated.unixPath ?? settings.unixPath {
+            services.append(StreamListener(endpoint: .unix(path: path), boundSocket: activated.unix, engine: engine, stats: ingestStats,
+                                           readiness: readiness, group: group, logger: logger))
+        }
+        // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
+        let liveness = LivenessProbe(group: group, aggregateStats: aggregateStats, flushStats: flushStats)
+        services.append(SystemdService(readiness: readiness, stats: ingestStats, liveness: liveness, logger: logger))
+        if let mirror = sinks.mirror { services.insert(mirror, at: 0) }  // first started, last stopped
+        return services
+    }
+
+    /// The listeners `/readyz` waits for: UDP, TCP, HTTP, and Unix when configured or activated.
+    static func listenerNames(settings: DaemonSettings, activated: ActivatedSockets) -> [String] {
+        var listeners = ["udp", "tcp", "http"]
+        if settings.unixPath != nil || activated.unix != nil { listeners.append("unix") }
+        return listeners
+    }
+}

@@ -1,0 +1,32 @@
+import Logging
+import MeterCore
+import MeterConfig
+import MeterIngest
+
+/// Where flushed rollups go, assembled from the settings: PostgreSQL when configured (plus an
+/// in-memory copy for `/debug/rollups` when asked), memory only without it; Redis mirrors what
+/// the write committed, off the ingest path (`RedisMirror`).
+struct DaemonSinks {
+    /// The sink the flusher writes to.
+    var flush: any RollupSink
+    /// The in-memory copy behind `/debug/rollups`, when kept (a memory copy grows with every
+    /// bucket ever flushed).
+    var memory: InMemoryRollupSink?
+    /// The Redis mirror service, when `redis` is set.
+    var mirror: RedisMirror?
+
+    init(settings: DaemonSettings, persistsDedup: Bool, instance: String, logger: Logger) throws {
+        let configuration = settings.engine
+        memory = settings.keepsRollupsInMemory ? InMemoryRollupSink() : nil
+        if let url = settings.postgresURL {
+            let durable = PostgresRollupSink(connectionString: url, instance: instance,
+                                             schemaOptions: settings.schema, logger: logger,
+                                             dedup: persistsDedup ? (configuration.shardCount, configuration.dedupWindowSeconds) : nil)
+            flush = memory.map { TeeRollupSink(durable: durable, memory: $0) } ?? durable
+        } else {
+            flush = memory!  // keepsRollupsInMemory is true without PostgreSQL
+        }
+        mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
+        if let mirror { flush = MirroredRollupSink(committed: flush, mirror: mirror) }
+    }
+}
