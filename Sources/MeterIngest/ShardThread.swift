@@ -49,9 +49,11 @@ struct ShardLoop: Sendable {
                 alignment: 16)
         }
         defer { scratch?.deallocate() }
-        // A WAL-full episode: since when the WAL refuses this shard's batches, and how many
-        // events the shard refused (wal_full) during it.
+        // A WAL-full episode: since when the WAL refuses this shard's batches, its oldest
+        // segment then (the episode ends with a release, not with the first small batch that
+        // still fits: no log line per batch at the edge), and the events refused during it.
         var fullSince: ContinuousClock.Instant? = nil
+        var fullOldest: Int64 = 0
         var refusedInEpisode = 0
         var stopping = false
         // The end of the last entry this shard appended: a marker drained after it was logged
@@ -77,13 +79,14 @@ struct ShardLoop: Sendable {
             guard let end = log.append(shard: shard, records: records, recordCount: count, scratch: scratch) else {
                 if fullSince == nil {
                     fullSince = .now
+                    fullOldest = log.wal.statistics.oldestLSN
                     logger.warning("WAL full (wal.max_bytes): shard refuses drained events (wal_full) until a flush releases segments",
                                    metadata: ["shard": "\(shard)"])
                 }
                 return false
             }
             loggedEnd = end
-            if fullSince != nil {
+            if fullSince != nil, log.wal.statistics.oldestLSN > fullOldest {
                 fullSince = nil
                 logger.notice("WAL has room again; shard logs and counts events",
                               metadata: ["shard": "\(shard)", "refused": "\(refusedInEpisode)"])

@@ -73,21 +73,24 @@ struct MeterdWALFullTests {
         #expect(refused >= 800)
         #expect(daemon.stderr.contains("WAL full (wal.max_bytes)"))
 
-        // UDP while full: lines are refused (wal_full) on the shard thread, the ring keeps draining.
-        let udpLines = 200
-        for index in 0..<udpLines {
-            try TestSockets.sendUDP(port: daemon.udpPort, datagrams: ["walfull.udp:1|c|#tenant:\(Self.udpTenant),i:i\(index % 3)"])
-            if index % 50 == 49 { usleep(20_000) }
+        // UDP while full: lines are refused (wal_full) on the shard thread, the ring keeps
+        // draining. Small batches may still fit in the WAL's last bytes: send until refused.
+        var udpLines = 0
+        var udpRefused = 0
+        while udpRefused == 0 && udpLines < 2_000 {
+            for index in 0..<50 {
+                try TestSockets.sendUDP(port: daemon.udpPort, datagrams: ["walfull.udp:1|c|#tenant:\(Self.udpTenant),i:i\(index % 3)"])
+            }
+            udpLines += 50
+            try daemon.poll(timeout: 10, what: "UDP lines accounted for") {
+                let received = try daemon.metric(#"meterd_events_received_total{transport="udp"}"#) ?? 0
+                let accepted = try daemon.metric("meterd_events_accepted_total") ?? 0
+                let walFull = try daemon.metric(Self.refusedWALFull) ?? 0
+                return received == Double(udpLines) && accepted + walFull == Double(acknowledged + refused + udpLines)
+            }
+            udpRefused = Int(try daemon.metric(Self.refusedWALFull) ?? -1) - refused
         }
-        try daemon.poll(timeout: 10, what: "UDP lines accounted for") {
-            let received = try daemon.metric(#"meterd_events_received_total{transport="udp"}"#) ?? 0
-            let accepted = try daemon.metric("meterd_events_accepted_total") ?? 0
-            let walFull = try daemon.metric(Self.refusedWALFull) ?? 0
-            return received == Double(udpLines) && accepted + walFull == Double(acknowledged + refused + udpLines)
-        }
-        let acceptedMetric = Int(try daemon.metric("meterd_events_accepted_total") ?? -1)
-        let udpAccepted = acceptedMetric - acknowledged
-        let udpRefused = Int(try daemon.metric(Self.refusedWALFull) ?? -1) - refused
+        let udpAccepted = Int(try daemon.metric("meterd_events_accepted_total") ?? -1) - acknowledged
         #expect(udpAccepted >= 0 && udpRefused > 0 && udpAccepted + udpRefused == udpLines)
         #expect(try (daemon.metric(#"meterd_ring_dropped_total{reason="ring_full"}"#) ?? 0) == 0)
         #expect(try (daemon.metric("meterd_wal_full_total") ?? 0) >= 2)
@@ -109,7 +112,11 @@ struct MeterdWALFullTests {
             (try? Self.totals(postgres.url, tenant: Self.tenant)) == Self.expected(acknowledged)
         }
         #expect(try daemon.terminate(timeout: 15) == 0)
-        #expect(daemon.stderr.contains("WAL has room again"))
+        // At most one warning per shard (DaemonProcess runs 2) for the whole outage, one notice
+        // at its end (from each shard that logs again).
+        let warnings = daemon.stderr.components(separatedBy: "WAL full (wal.max_bytes)").count - 1
+        let notices = daemon.stderr.components(separatedBy: "WAL has room again").count - 1
+        #expect((1...2).contains(warnings) && (1...warnings).contains(notices), "\(warnings) warnings, \(notices) notices")
         // Exactly the events acknowledged as accepted, none of the refused ones.
         #expect(try Self.totals(postgres.url, tenant: Self.tenant) == Self.expected(acknowledged))
         #expect(try Self.totals(postgres.url, tenant: Self.udpTenant) == Self.expected(udpAccepted))
