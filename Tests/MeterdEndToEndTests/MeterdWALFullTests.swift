@@ -116,7 +116,7 @@ struct MeterdWALFullTests {
         // at its end (from each shard that logs again).
         let warnings = daemon.stderr.components(separatedBy: "WAL full (wal.max_bytes)").count - 1
         let notices = daemon.stderr.components(separatedBy: "WAL has room again").count - 1
-        #expect((1...2).contains(warnings) && (1...warnings).contains(notices), "\(warnings) warnings, \(notices) notices")
+        #expect((1...2).contains(warnings) && notices >= 1 && notices <= warnings, "\(warnings) warnings, \(notices) notices")
         // Exactly the events acknowledged as accepted, none of the refused ones.
         #expect(try Self.totals(postgres.url, tenant: Self.tenant) == Self.expected(acknowledged))
         #expect(try Self.totals(postgres.url, tenant: Self.udpTenant) == Self.expected(udpAccepted))
