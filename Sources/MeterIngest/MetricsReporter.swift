@@ -10,8 +10,9 @@ import Synchronization
 /// calls a metric.
 ///
 /// Names: `meterd_events_received_total{transport}`, `meterd_events_accepted_total`,
-/// `meterd_events_refused_total{transport,reason}` (transport `aggregator` for the limits the
-/// aggregator applies), `meterd_events_duplicate_total`, `meterd_ring_dropped_total{reason}`,
+/// `meterd_events_refused_total{transport,reason}` (transport `aggregator` for what the shard
+/// threads refuse after the ring, whatever the line's transport: the aggregator's limits and
+/// `wal_full`), `meterd_events_duplicate_total`, `meterd_ring_dropped_total{reason}`,
 /// `meterd_ring_occupancy_bytes{shard}`, `meterd_series{shard}`, `meterd_flush_lag_seconds`,
 /// `meterd_flush_pending_rows`, `meterd_flush_consecutive_failures`, `meterd_flush_failures_total`,
 /// `meterd_udp_kernel_dropped_total` (the kernel's drops for the UDP socket, from

@@ -35,6 +35,11 @@ struct ShardLoop: Sendable {
     var logger = Logger(label: "meterd")
     /// How long a shard whose batch the full WAL refused waits before offering it again.
     static let fullWait: useconds_t = 5_000
+    /// How long a shard keeps offering a batch the full WAL refused (every `fullWait`, still
+    /// answering flush rounds) before it refuses the batch's events with `wal_full`: a flush
+    /// in flight may release segments meanwhile. Once an episode is past it, every batch the
+    /// WAL refuses is refused at once until an append succeeds again.
+    static let fullGrace = Duration.milliseconds(50)
 
     func run() {
         let consumer = engine.consumer(shard: shard)
@@ -44,15 +49,20 @@ struct ShardLoop: Sendable {
                 alignment: 16)
         }
         defer { scratch?.deallocate() }
-        var fullEpisode = false
+        // A WAL-full episode: since when the WAL refuses this shard's batches, its oldest
+        // segment then (the episode ends with a release, not with the first small batch that
+        // still fits: no log line per batch at the edge), and the events refused during it.
+        var fullSince: ContinuousClock.Instant? = nil
+        var fullOldest: Int64 = 0
+        var refusedInEpisode = 0
+        var stopping = false
         // The end of the last entry this shard appended: a marker drained after it was logged
-        // (same or later batch) is answered once the WAL is durable up to it.
+        // (same or later batch) is answered once the WAL is durable up to it. A marker in a
+        // refused batch too: its earlier records in that batch are refused, not counted.
         var loggedEnd: Int64 = 0
-        // False once the shutdown path counts records without logging them.
-        var logging = true
         let barriers = engine.barriers
         consumer.onMarker = { [log] _, barrier, tally in
-            guard let log, logging else {
+            guard let log else {
                 barriers.markerDone(barrier: barrier, tally: tally, durable: false)
                 return
             }
@@ -62,27 +72,42 @@ struct ShardLoop: Sendable {
             }
         }
         defer { consumer.onMarker = nil }
-        // The WAL hook: log the drained batch, or refuse it while the WAL is full (the batch
-        // stays in the consumer, un-aggregated, and draining stops: the ring fills).
+        // The WAL hook: log the drained batch, or return false while the WAL is full (the
+        // batch stays in the consumer, un-aggregated; `drain` decides when to refuse it).
         func logBatch(_ records: UnsafeRawBufferPointer, _ count: Int) -> Bool {
             guard let log, let scratch else { return true }
             guard let end = log.append(shard: shard, records: records, recordCount: count, scratch: scratch) else {
-                if !fullEpisode {
-                    fullEpisode = true
-                    logger.warning("WAL full (wal.max_bytes): shard stops draining until a flush releases segments",
+                if fullSince == nil {
+                    fullSince = .now
+                    fullOldest = log.wal.statistics.oldestLSN
+                    logger.warning("WAL full (wal.max_bytes): shard refuses drained events (wal_full) until a flush releases segments",
                                    metadata: ["shard": "\(shard)"])
                 }
                 return false
             }
             loggedEnd = end
-            if fullEpisode {
-                fullEpisode = false
-                logger.notice("WAL has room again; shard drains", metadata: ["shard": "\(shard)"])
+            if fullSince != nil, log.wal.statistics.oldestLSN > fullOldest {
+                fullSince = nil
+                logger.notice("WAL has room again; shard logs and counts events",
+                              metadata: ["shard": "\(shard)", "refused": "\(refusedInEpisode)"])
+                refusedInEpisode = 0
             }
             return true
         }
+        // Drains one batch; with a WAL, a batch the full WAL refused is refused (wal_full)
+        // once the episode is past `fullGrace`, or at once when stopping (no flush will
+        // release segments any more), so the ring keeps draining. Returns the records drained
+        // (aggregated or refused); 0 when the shard is empty or a refused batch waits.
         func drain() -> Int {
-            log == nil ? consumer.drainOnce() : consumer.drainOnce(log: logBatch)
+            guard let log else { return consumer.drainOnce() }
+            let drained = consumer.drainOnce(log: logBatch)
+            guard drained == 0, consumer.isHoldingBatch, let since = fullSince,
+                  stopping || ContinuousClock.now - since >= Self.fullGrace else { return drained }
+            let before = consumer.counts.refusals[.walFull]
+            let records = consumer.refuseBatch(reason: .walFull)
+            refusedInEpisode += consumer.counts.refusals[.walFull] - before
+            log.countRefusedBatch()
+            return records
         }
         var round = 0
         var published = ShardSnapshot()
@@ -115,19 +140,11 @@ struct ShardLoop: Sendable {
                 collect(round: round)
             }
             if control.isStopping {
-                if log == nil {
-                    consumer.drainAll()
-                } else {
-                    consumer.drainAll(log: logBatch)
-                    if consumer.isHoldingBatch {
-                        // No flush can release the WAL any more: count the rest without logging
-                        // it rather than drop it. The final flush commits it; if that fails it
-                        // is lost (as without a WAL), never counted twice (it is in no entry).
-                        logging = false
-                        let unlogged = consumer.drainAll { _, _ in true }
-                        logger.warning("WAL full at shutdown: the rest of the ring was counted without being logged",
-                                       metadata: ["shard": "\(shard)", "records": "\(unlogged)"])
-                    }
+                stopping = true
+                while drain() > 0 {}
+                if fullSince != nil {
+                    logger.warning("WAL still full at shutdown: the rest of the ring was refused (wal_full), not counted",
+                                   metadata: ["shard": "\(shard)", "refused": "\(refusedInEpisode)"])
                 }
                 collect(round: Self.finalRound)
                 return

@@ -9,7 +9,7 @@ enum MetricHelp {
         // Ingestion (MeterIngest.MetricsReporter)
         "meterd_events_received_total": "Lines received, by transport.",
         "meterd_events_accepted_total": "Events counted into the aggregates.",
-        "meterd_events_refused_total": "Lines refused, by transport (aggregator for aggregation limits) and reason.",
+        "meterd_events_refused_total": "Lines refused, by transport (aggregator: refused on the shard threads, any transport: aggregation limits, wal_full) and reason.",
         "meterd_events_duplicate_total": "Events whose idempotency id was already counted.",
         "meterd_ring_dropped_total": "Records dropped at the ring, by reason (UDP only: streams wait).",
         "meterd_ring_occupancy_bytes": "Bytes waiting in each ring shard.",
@@ -31,7 +31,7 @@ enum MetricHelp {
         "meterd_wal_segments": "Write-ahead log segment files retained.",
         "meterd_wal_commits_total": "Write-ahead log group commits (write and fdatasync).",
         "meterd_wal_fsync_seconds_total": "Time spent in fdatasync of the write-ahead log, in seconds.",
-        "meterd_wal_full_total": "Drained batches the full write-ahead log refused (the shard stopped draining).",
+        "meterd_wal_full_total": "Drained batches refused because the write-ahead log stayed full (their events count as refused, transport aggregator, reason wal_full).",
         "meterd_wal_replayed_entries_total": "Write-ahead log entries replayed at start-up.",
         "meterd_wal_replayed_events_total": "Events replayed from the write-ahead log at start-up.",
         "meterd_dedup_loaded_ids_total": "Idempotency keys loaded from PostgreSQL into the deduplication windows at start-up.",

@@ -84,8 +84,9 @@ enum WALStartup {
                 first = first ?? lsn
                 last = lsn
                 outcome.replayedEntries += 1
-                outcome.replayedEvents += header.recordCount
             }
+            // Events only: the entries' record counts include sync barrier markers.
+            outcome.replayedEvents = counts.accepted + counts.duplicates + counts.refusals.total
             var details = metadata(report, wal)
             details["replay.entries"] = "\(outcome.replayedEntries)"
             details["replay.events"] = "\(outcome.replayedEvents)"

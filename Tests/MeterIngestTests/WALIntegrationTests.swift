@@ -144,47 +144,108 @@ struct WALFlushTests {
         try wal.close()
     }
 
-    /// A WAL far smaller than the traffic: shards refuse to drain while it is full, keep
-    /// answering flush rounds, the commits release segments, and every event is counted once
-    /// (no deadlock, nothing aggregated without being logged).
-    @Test func aFullWALStopsDrainingUntilAFlushReleasesSegments() async throws {
+    /// Sends `events` lines through a blocking producer (TCP-like: it waits while the ring is
+    /// full) on a thread of its own; returns once all are in the ring.
+    static func produce(_ engine: MeterEngine, events: Int) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                let worker = engine.makeWorker(policy: .wait)
+                for index in 0..<events {
+                    let line = Array("wal.full.m\(index % 4):1|c|#tenant:t\(index % 3),pad:\(String(repeating: "x", count: 60))".utf8)
+                    line.withUnsafeBytes { _ = worker.ingest(line: $0, now: wallSeconds()) }
+                }
+                worker.publish()
+                done.resume()
+            }.start()
+        }
+    }
+
+    /// A WAL of two ~300 KiB segments: far smaller than 6 MB of traffic.
+    static func smallWAL(_ directory: String) throws -> WriteAheadLog {
+        let entry = 300 * 1024
+        return try WriteAheadLog(directory: directory, configuration: WALConfiguration(
+            segmentBytes: entry + 64, maxBytes: 2 * (entry + 64), maxEntryBytes: entry, preallocate: false))
+    }
+
+    static func totals(_ stats: AggregateStats) -> AggregateCounts {
+        var total = AggregateCounts()
+        for shard in stats.snapshots() {
+            total.accepted += shard.counts.accepted
+            total.duplicates += shard.counts.duplicates
+            for reason in RefusalReason.allCases { total.refusals[reason] += shard.counts.refusals[reason] }
+        }
+        return total
+    }
+
+    /// A WAL far smaller than the traffic, with flushes that commit: shards that find the WAL
+    /// full keep answering flush rounds, the commits release segments, and every event is
+    /// either counted once (committed) or refused with `wal_full`, never both.
+    @Test func aFullWALIsReleasedByFlushesAndEveryEventIsCountedOrRefused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walfull-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let entry = 300 * 1024
-        let walConfiguration = WALConfiguration(segmentBytes: entry + 64, maxBytes: 2 * (entry + 64),
-                                                maxEntryBytes: entry, preallocate: false)
-        let wal = try WriteAheadLog(directory: directory, configuration: walConfiguration)
+        let wal = try Self.smallWAL(directory)
         let log = ShardLog(wal: wal, logger: Logger(label: "test"))
         var configuration = EngineConfiguration()
         configuration.shardCount = 2
         configuration.bytesPerShard = 1 << 20
         let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 9))
         let sink = CutRecordingSink(wal: wal, failures: 0)
+        let stats = AggregateStats(shardCount: 2)
         let service = AggregationService(engine: engine, sink: sink, flushInterval: FlushInterval(.milliseconds(30)),
-                                         stats: AggregateStats(shardCount: 2), flushStats: FlushStats(),
+                                         stats: stats, flushStats: FlushStats(),
                                          logger: Logger(label: "test"), log: log)
         let events = 60_000
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
-            // A blocking producer (TCP-like: waits while the ring is full), off the test's task.
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread {
-                    let worker = engine.makeWorker(policy: .wait)
-                    for index in 0..<events {
-                        let line = Array("wal.full.m\(index % 4):1|c|#tenant:t\(index % 3),pad:\(String(repeating: "x", count: 60))".utf8)
-                        line.withUnsafeBytes { _ = worker.ingest(line: $0, now: wallSeconds()) }
-                    }
-                    worker.publish()
-                    done.resume()
-                }.start()
-            }
+            await Self.produce(engine, events: events)
             group.cancelAll()
         }
         #expect(wal.statistics.fullRefusals > 0)
-        #expect(wal.statistics.bytesWritten > Int64(walConfiguration.maxBytes))
-        var total: Int64 = 0
-        for (key, value) in sink.inner.rows() where key.grain == .month { total += value.events }
-        #expect(total == Int64(events))
+        #expect(wal.statistics.bytesWritten > Int64(wal.configuration.maxBytes))
+        var committed: Int64 = 0
+        for (key, value) in sink.inner.rows() where key.grain == .month { committed += value.events }
+        let counts = Self.totals(stats)
+        #expect(committed == Int64(counts.accepted))
+        #expect(counts.accepted + counts.refusals[.walFull] == events)
+        #expect(counts.refusals.total == counts.refusals[.walFull])
+        try wal.close()
+    }
+
+    /// PostgreSQL never answers: the WAL fills and stays full. Shards refuse every batch it
+    /// will not take (`wal_full`) and keep draining, so a blocking producer never stalls; the
+    /// events counted are exactly those in the WAL (replay sees no refused batch).
+    @Test func aWALThatStaysFullRefusesAndTheRingKeepsDraining() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walfull-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wal = try Self.smallWAL(directory)
+        let log = ShardLog(wal: wal, logger: Logger(label: "test"))
+        var configuration = EngineConfiguration()
+        configuration.shardCount = 2
+        configuration.bytesPerShard = 1 << 20
+        let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 9))
+        let sink = CutRecordingSink(wal: wal, failures: .max)
+        let stats = AggregateStats(shardCount: 2)
+        let service = AggregationService(engine: engine, sink: sink, flushInterval: FlushInterval(.milliseconds(30)),
+                                         stats: stats, flushStats: FlushStats(), logger: Logger(label: "test"),
+                                         retryPolicy: FlushRetryPolicy(initialDelay: .milliseconds(20)), log: log)
+        let events = 60_000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            await Self.produce(engine, events: events)
+            group.cancelAll()
+        }
+        #expect(sink.inner.rows().isEmpty)
+        let counts = Self.totals(stats)
+        #expect(counts.accepted > 0)
+        #expect(counts.refusals[.walFull] > 0)
+        #expect(counts.accepted + counts.refusals[.walFull] == events)
+        try wal.sync()
+        #expect(wal.statistics.retainedBytes <= Int64(wal.configuration.maxBytes))
+        var logged = 0
+        try wal.replay(from: wal.statistics.oldestLSN) { _, payload in
+            logged += WALEntryHeader.parse(payload)?.header.recordCount ?? 0
+        }
+        #expect(logged == counts.accepted)
         try wal.close()
     }
 }

@@ -6,7 +6,7 @@ public final class ShardConsumer {
     public let ring: ShardedRing
     public let aggregator: ShardAggregator
     // One owner (see above): skip the runtime exclusivity checks.
-    @exclusivity(unchecked) public private(set) var counts = AggregateCounts()
+    @exclusivity(unchecked) public internal(set) var counts = AggregateCounts()
     let batch: RecordBatch
     /// Per source (stream connection), the events not counted since its last barrier marker.
     /// Only non-accepted outcomes are tallied (rare); a marker takes its source's tally.

@@ -46,7 +46,7 @@ public final class ShardLog: Sendable {
 
     /// Appends one drained batch (its framed records) as one entry, through `scratch` (at least
     /// `WALEntryHeader.bytes` more than the batch). Returns the entry's end, or nil when the
-    /// WAL is full (the caller keeps the batch and tries again later).
+    /// WAL is full (the caller offers the batch again shortly, then refuses it: docs/durability.md).
     public func append(shard: Int, records: UnsafeRawBufferPointer, recordCount: Int,
                        scratch: UnsafeMutableRawBufferPointer) -> Int64? {
         let total = WALEntryHeader.bytes + records.count
@@ -60,12 +60,17 @@ public final class ShardLog: Sendable {
             case .appended(let range):
                 return range.end
             case .full:
-                fullTotal.increment()
                 return nil
             }
         } catch {
             failStop("WAL append failed", error)
         }
+    }
+
+    /// A shard refused a drained batch because the WAL stayed full (its events were counted
+    /// as `wal_full` refusals): `meterd_wal_full_total`.
+    public func countRefusedBatch() {
+        fullTotal.increment()
     }
 
     /// The position a shard's collected deltas cover when it posts a round: the WAL's end
