@@ -68,25 +68,32 @@ struct MeterdCrashSoakTests {
             let ledger = SoakLedger(seed: seed, eventTime: Int(Date().timeIntervalSince1970))
             var rng = SeededGenerator(seed: seed)
             let arguments = ["--postgres", url, "--data-dir", data.path, "--shards", Self.shards]
+            var kills = 0
             for lifetime in 0...Self.killCount {
                 let final = lifetime == Self.killCount
                 let moment = KillMoment(using: &rng)
                 try Self.runLifetime(lifetime, final: final, kill: moment, arguments: arguments, ledger: ledger)
                 guard ledger.problems.isEmpty else { break }
+                if !final { kills += 1 }
+            }
+            let statistics = ledger.statistics
+            let summary = "\(kills) kills; " + statistics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            guard ledger.problems.isEmpty else {
+                Issue.record("\(ledger.problems.prefix(20).joined(separator: "\n"))")
+                return summary
             }
             #expect(ledger.pendingRetryCount == 0, "seed \(seed)")
             // The soak proves little if the kills all landed in one place: it must have killed
             // during start-up and under load, and restarted after flushes had committed (ids
             // loaded from PostgreSQL, a replay from a committed checkpoint).
-            let statistics = ledger.statistics
             for moment in ["kills during start-up", "kills under load", "starts that loaded persisted ids", "replays after a committed checkpoint"] {
-                #expect(statistics[moment, default: 0] > 0, "seed \(seed): no \(moment) (\(statistics))")
+                #expect(statistics[moment, default: 0] > 0, "seed \(seed): no \(moment) (\(summary))")
             }
-            if ledger.problems.isEmpty { try Self.checkRollups(try connect(), ledger: ledger) }
+            try Self.checkRollups(try connect(), ledger: ledger)
             #expect(ledger.problems.isEmpty, "\(ledger.problems.prefix(20).joined(separator: "\n"))")
-            return ledger.statistics.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            return summary
         }
-        print("crash soak: seed \(seed), \(Self.killCount) kills, \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(summary)")
+        print("crash soak: seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(started))) s, \(summary)")
     }
 
     /// Starts meterd, runs the connections against it, then SIGKILLs it at `moment` (or, for
