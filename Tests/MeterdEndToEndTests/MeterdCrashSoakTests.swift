@@ -162,7 +162,7 @@ struct MeterdCrashSoakTests {
         var summary = ""
         if let loaded = value("dedup.loaded").flatMap(Int.init), loaded > 0 {
             ledger.count("starts that loaded persisted ids")
-            summary += ", \(loaded) persisted ids loaded"
+            summary += ", \(loaded) persisted ids loaded in \(value("dedup.load_seconds")?.prefix(5) ?? "?") s"
         }
         if let events = value("replay.events") {
             let checkpoint = value("replay.checkpoint") ?? ""

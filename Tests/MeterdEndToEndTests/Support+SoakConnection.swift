@@ -42,7 +42,7 @@ final class SoakStopSignal: @unchecked Sendable {
 /// events, then fresh events until meterd dies. Every window whose answer did not come back
 /// goes to the ledger for retry.
 ///
-/// Fresh bursts are paced (one per `burstInterval`, about 5,000 events/s per connection): the
+/// Fresh bursts are paced (one per `burstInterval`, about 3,000 events/s per connection): the
 /// debug binary's flush of a quarter second of that (deltas and, above all, one `dedup_ids`
 /// row per id) commits in well under a second, so most lifetimes see flushes commit before
 /// the kill. Unpaced, each flush carried more than a kill interval could commit, nothing was
@@ -51,7 +51,7 @@ final class SoakStopSignal: @unchecked Sendable {
 struct SoakConnection {
     static let windowLines = 200
     static let pipelineDepth = 3
-    static let burstInterval = 0.12
+    static let burstInterval = 0.2
     static let probeLines = 100
     /// How long the last (never killed) lifetime waits for one answer.
     static let answerTimeout = 30.0
