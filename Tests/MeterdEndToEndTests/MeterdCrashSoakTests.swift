@@ -22,22 +22,26 @@ struct MeterdCrashSoakTests {
     static let shards = "4"
     /// Short, so kills land before, during and after flushes.
     static let flushInterval = "0.25"
-    /// One kill in `startUpKillShare` comes `startUpKillDelays` ms after the process started:
-    /// the debug binary takes 0.4 to 1.7 s to listen on a loaded 2-core machine (more as the
-    /// persisted ids and the WAL to replay grow), so these hit start-up (dedup load, WAL
-    /// replay, first flush). The others come `loadKillDelays` ms after the first connection
-    /// got through: under load, before, during or after one of up to ten flushes.
+    /// One kill in `startUpKillShare` hits start-up (loading the persisted ids, WAL replay,
+    /// before the listeners are bound): it comes a fraction (`startUpKillPercents`) of the
+    /// time the previous start took to listen after the process started. (The debug binary
+    /// takes from 0.3 s to several seconds on a loaded 2-core machine, more as the persisted
+    /// ids and the WAL to replay grow, so a fixed delay would miss start-up on a faster machine.)
+    /// The others come `loadKillDelays` ms after the first connection got through: under
+    /// load, before, during or after one of up to ten flushes.
     static let startUpKillShare = 3
-    static let startUpKillDelays = 50...700
+    static let startUpKillPercents = 5...90
     static let loadKillDelays = 0...2500
+    /// Until a start was seen listening.
+    static let assumedStartUpSeconds = 0.4
 
     enum KillMoment: CustomStringConvertible {
-        case startUp(milliseconds: Int)
+        case startUp(percent: Int)
         case underLoad(milliseconds: Int)
 
         init(using rng: inout SeededGenerator) {
             if Int.random(in: 0..<startUpKillShare, using: &rng) == 0 {
-                self = .startUp(milliseconds: Int.random(in: startUpKillDelays, using: &rng))
+                self = .startUp(percent: Int.random(in: startUpKillPercents, using: &rng))
             } else {
                 self = .underLoad(milliseconds: Int.random(in: loadKillDelays, using: &rng))
             }
@@ -45,7 +49,7 @@ struct MeterdCrashSoakTests {
 
         var description: String {
             switch self {
-            case .startUp(let milliseconds): "\(milliseconds) ms after the start"
+            case .startUp(let percent): "at \(percent) % of the previous start-up"
             case .underLoad(let milliseconds): "\(milliseconds) ms after the first connection"
             }
         }
@@ -69,10 +73,12 @@ struct MeterdCrashSoakTests {
             var rng = SeededGenerator(seed: seed)
             let arguments = ["--postgres", url, "--data-dir", data.path, "--shards", Self.shards]
             var kills = 0
+            var startUp = Self.assumedStartUpSeconds
             for lifetime in 0...Self.killCount {
                 let final = lifetime == Self.killCount
                 let moment = KillMoment(using: &rng)
-                try Self.runLifetime(lifetime, final: final, kill: moment, arguments: arguments, ledger: ledger)
+                startUp = try Self.runLifetime(lifetime, final: final, kill: moment, previousStartUp: startUp,
+                                               arguments: arguments, ledger: ledger) ?? startUp
                 guard ledger.problems.isEmpty else { break }
                 if !final { kills += 1 }
             }
@@ -98,8 +104,10 @@ struct MeterdCrashSoakTests {
 
     /// Starts meterd, runs the connections against it, then SIGKILLs it at `moment` (or, for
     /// the last lifetime, waits until every retry is answered and stops it with SIGTERM). Any
-    /// other death of meterd is a problem.
-    static func runLifetime(_ lifetime: Int, final: Bool, kill moment: KillMoment, arguments: [String], ledger: SoakLedger) throws {
+    /// other death of meterd is a problem. Returns how long meterd took to listen (nil if it
+    /// was killed first).
+    static func runLifetime(_ lifetime: Int, final: Bool, kill moment: KillMoment, previousStartUp: Double,
+                            arguments: [String], ledger: SoakLedger) throws -> Double? {
         let start = Date()
         let daemon = try DaemonProcess(arguments: arguments, flushInterval: flushInterval, unix: false)
         defer { daemon.stop() }
@@ -119,8 +127,8 @@ struct MeterdCrashSoakTests {
             print("crash soak: lifetime \(lifetime): retries, a probe, SIGTERM\(startUpSummary(daemon.stderr, ledger: ledger))")
         } else {
             switch moment {
-            case .startUp(let milliseconds):
-                sleep(until: start.addingTimeInterval(Double(milliseconds) / 1000))
+            case .startUp(let percent):
+                sleep(until: start.addingTimeInterval(previousStartUp * Double(percent) / 100))
             case .underLoad(let milliseconds):
                 let deadline = Date().addingTimeInterval(60)
                 while stopSignal.firstConnection == nil && daemon.process.isRunning && Date() < deadline { usleep(2_000) }
@@ -134,7 +142,7 @@ struct MeterdCrashSoakTests {
                 stopSignal.stop()
                 group.wait()
                 ledger.problem("lifetime \(lifetime): meterd exited on its own (\(daemon.process.terminationReason), \(daemon.process.terminationStatus)) before the kill \(moment): \(daemon.stderr.suffix(2000))")
-                return
+                return nil
             }
             kill(daemon.process.processIdentifier, SIGKILL)
             daemon.process.waitUntilExit()
@@ -150,6 +158,7 @@ struct MeterdCrashSoakTests {
         if daemon.stderr.contains("critical") {
             ledger.problem("lifetime \(lifetime): meterd logged a critical line: \(daemon.stderr.suffix(2000))")
         }
+        return stopSignal.firstConnection.map { $0.timeIntervalSince(start) }
     }
 
     /// What the start-up logged (persisted ids loaded, WAL entries replayed and from which
