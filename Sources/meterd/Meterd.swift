@@ -101,6 +101,7 @@ struct Meterd: AsyncParsableCommand {
         var services: [any Service] = [
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
+                       events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
                        responder: { routes.respond($0) }),
             reload,
             AggregationService(engine: engine, sink: flushSink, flushInterval: flushInterval,
