@@ -172,7 +172,7 @@ struct HTTPEventsEndToEndTests {
         #expect(malformed.status == 400)
         #expect(malformed.json["error"] as? String == "malformed_json")
         #expect(malformed.json["line"] as? Int == 3)
-        #expect(malformed.json["column"] as? Int == 13)
+        #expect(malformed.json["column"] as? Int == 12)
 
         let wrongType = try connection.post(Self.event("e", "m"), contentType: "text/plain")
         #expect(wrongType.status == 415)
