@@ -192,6 +192,10 @@ final class HTTPResponderHandler: ChannelInboundHandler {
             answerEvents(head, HTTPEventsResponse.bodyTooLarge(limit: events.limits.maxBodyBytes), started: started, close: true)
             return .answered
         }
+        if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // The client (curl, for bodies over 1 KiB) waits for this before it sends the body.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
         return .collecting(head, format, context.channel.allocator.buffer(capacity: 0), started: started)
     }
 

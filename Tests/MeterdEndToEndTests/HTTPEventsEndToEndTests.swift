@@ -189,6 +189,21 @@ struct HTTPEventsEndToEndTests {
         #expect(try daemon.metric(#"meterd_http_event_requests_total{code="413"}"#) == 3)
     }
 
+    @Test func expectContinueGetsAnInterimAnswerBeforeTheBody() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitUntilReady()
+        let connection = try Connection(port: daemon.httpPort)
+        let body = Self.event("c", "m")
+        try connection.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                            + "Content-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+        #expect(try connection.read().status == 100)
+        try connection.send(body)
+        let answer = try connection.read()
+        #expect(answer.status == 200)
+        #expect(answer.statuses == ["accepted"])
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
