@@ -204,6 +204,22 @@ struct HTTPEventsEndToEndTests {
         #expect(answer.statuses == ["accepted"])
     }
 
+    @Test func meterctlSendsOverHTTPAndPrintsTheAnswer() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitUntilReady()
+        let url = "http://127.0.0.1:\(daemon.httpPort)"
+        let sent = try MeterctlEndToEndTests.meterctl(["send", "--http", url],
+                                                      stdin: "api.calls:1.5|c|#tenant:ctlh,id:x1,model:m\nseats:u-1|s|#tenant:ctlh\nbad:1|ms|#tenant:ctlh\n")
+        #expect(sent.status == 1, "a line was refused locally: \(sent.out) \(sent.err)")
+        #expect(sent.err.contains("refused [unsupported_type]"))
+        #expect(sent.out.contains(#""accepted":2"#), "\(sent.out)")
+        #expect(sent.out.contains("sent 2 events over HTTP: status 200, 1 refused locally"), "\(sent.out)")
+        let again = try MeterctlEndToEndTests.meterctl(["send", "--http", url, "api.calls:1.5|c|#tenant:ctlh,id:x1,model:m"])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.contains(#""status":"duplicate""#), "\(again.out)")
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
