@@ -1,4 +1,5 @@
 import MeterCore
+import MeterIngest
 import MeterWAL
 
 /// The checks across keys, after each value passed its own: the engine's
@@ -25,6 +26,7 @@ extension DaemonConfiguration {
     static func walProblems(_ settings: DaemonSettings) -> [String] {
         var messages: [String] = []
         if let problem = settings.wal.problem { messages.append(problem) }
+        if let problem = settings.httpEvents.problem { messages.append(problem) }
         let entry = EngineConfiguration.drainBatchBytes(batchBytes: settings.engine.batchBytes) + 8
         if settings.wal.maxEntryBytes < entry {
             messages.append("wal.max_entry_bytes must be at least \(entry) (a shard's drained batch: 4 times ingest.batch_bytes, at least 256 KiB, plus 8)")

@@ -1,4 +1,5 @@
 import MeterCore
+import MeterIngest
 import MeterPostgres
 import MeterWAL
 
@@ -78,6 +79,9 @@ public struct ReloadPlan: Sendable, Hashable {
         field("ring.shards", \.engine.shardCount),
         field("ring.bytes_per_shard", \.engine.bytesPerShard),
         field("ingest.batch_bytes", \.engine.batchBytes),
+        field("http_events.max_body_bytes", \.httpEvents.maxBodyBytes),
+        field("http_events.max_events", \.httpEvents.maxEvents),
+        field("http_events.queue_timeout_ms", \.httpEvents.queueTimeout),
         field("wal.segment_bytes", \.wal.segmentBytes),
         field("wal.max_bytes", \.wal.maxBytes),
         field("wal.commit_interval_ms", \.wal.commitInterval),

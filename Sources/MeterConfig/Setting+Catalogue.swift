@@ -6,7 +6,7 @@ import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + wal + timescale
+    public static let all: [Setting] = daemon + engine + httpEvents + wal + timescale
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -75,6 +75,13 @@ extension Setting {
         .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
         .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
         .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },
+    ]
+
+    /// `POST /v1/events` (`HTTPEventLimits`; checked by `HTTPEventLimits.problem`).
+    static let httpEvents: [Setting] = [
+        .int("http_events.max_body_bytes") { $0.httpEvents.maxBodyBytes = $1 },
+        .int("http_events.max_events") { $0.httpEvents.maxEvents = $1 },
+        .int64("http_events.queue_timeout_ms") { $0.httpEvents.queueTimeout = .milliseconds($1) },
     ]
 
     /// The write-ahead log (`WALConfiguration`; checked by `WALConfiguration.problem`).

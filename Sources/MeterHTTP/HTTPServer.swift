@@ -1,5 +1,6 @@
 import Logging
 import MeterIngest
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -31,6 +32,8 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPResponseStatus
     public var contentType: String
     public var body: [UInt8]
+    /// Further headers (`Allow`, `Retry-After`).
+    public var headers: [(String, String)] = []
 
     public init(status: HTTPResponseStatus, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         self.status = status
@@ -43,8 +46,9 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// A small HTTP/1.1 server on SwiftNIO for operational endpoints; the responder runs on the
-/// connection's event loop, so it must be quick and non-blocking.
+/// A small HTTP/1.1 server on SwiftNIO for operational endpoints and `POST /v1/events`. The
+/// responder runs on the connection's event loop, so it must be quick and non-blocking; event
+/// requests answer later, once their events are durable (`HTTPEventsConnection`).
 public struct HTTPServer: Service {
     public typealias Responder = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -53,25 +57,29 @@ public struct HTTPServer: Service {
     let readiness: Readiness?
     let logger: Logger
     let responder: Responder
+    let events: HTTPEventsEndpoint?
 
+    /// - Parameter events: serves `POST /v1/events` when given.
     public init(address: ListenAddress, group: any EventLoopGroup, readiness: Readiness?, logger: Logger,
-                responder: @escaping Responder) {
+                events: HTTPEventsEndpoint? = nil, responder: @escaping Responder) {
         self.address = address
         self.group = group
         self.readiness = readiness
         self.logger = logger
+        self.events = events
         self.responder = responder
     }
 
     public func run() async throws {
         let responder = responder
+        let events = events
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder))
+                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, events: events))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -88,39 +96,157 @@ final class HTTPResponderHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let responder: HTTPServer.Responder
-    private var head: HTTPRequestHead?
+    /// Where the request being read is going.
+    private enum Inbound {
+        case idle
+        /// A GET route: answered at the end (any body is ignored).
+        case route(HTTPRequestHead)
+        /// Answered with this response at the end; the body is discarded unread.
+        case reject(HTTPRequestHead, HTTPResponse)
+        /// `POST /v1/events`: the body so far.
+        case collecting(HTTPRequestHead, HTTPEventFormat, ByteBuffer, started: NIODeadline)
+        /// Answered already (413 before the end of the body): the rest is discarded, then the
+        /// connection closes.
+        case answered
+    }
 
-    init(responder: @escaping HTTPServer.Responder) {
+    private let responder: HTTPServer.Responder
+    private let events: HTTPEventsEndpoint?
+    private var inbound = Inbound.idle
+    private var eventsConnection: HTTPEventsConnection?
+    private var context: ChannelHandlerContext?
+
+    static let eventRequestSeconds = Metrics.Timer(label: "meterd_http_event_request_seconds")
+
+    init(responder: @escaping HTTPServer.Responder, events: HTTPEventsEndpoint?) {
         self.responder = responder
+        self.events = events
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        eventsConnection?.connectionClosed()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
-        case .body:
-            break  // no endpoint takes a body yet
+            inbound = route(head, context: context)
+        case .body(var chunk):
+            guard case .collecting(let head, let format, var body, let started) = inbound, let events else { return }
+            guard body.readableBytes + chunk.readableBytes <= events.limits.maxBodyBytes else {
+                inbound = .answered
+                answerEvents(head, HTTPEventsResponse.bodyTooLarge(limit: events.limits.maxBodyBytes), started: started, close: true)
+                return
+            }
+            inbound = .idle  // drop the enum's reference so `body` grows in place
+            body.writeBuffer(&chunk)
+            inbound = .collecting(head, format, body, started: started)
         case .end:
-            guard let head else { return }
-            self.head = nil
-            let response = responder(HTTPRequest(method: head.method, uri: head.uri))
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: response.contentType)
-            headers.add(name: "Content-Length", value: String(response.body.count))
-            let keepAlive = head.isKeepAlive
-            if !keepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status,
-                                                                 headers: headers))), promise: nil)
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if keepAlive {
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            } else {
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
+            let finished = inbound
+            inbound = .idle
+            switch finished {
+            case .idle, .answered:
+                break
+            case .route(let head):
+                write(responder(HTTPRequest(method: head.method, uri: head.uri)), for: head, close: false)
+            case .reject(let head, let response):
+                if HTTPRequest(method: head.method, uri: head.uri).path == HTTPEventsEndpoint.path {
+                    answerEvents(head, response, started: .now(), close: false)
+                } else {
+                    write(response, for: head, close: false)
                 }
+            case .collecting(let head, let format, let body, let started):
+                ingest(head, format: format, body: body, started: started, context: context)
+            }
+        }
+    }
+
+    /// Decides at the head where a request goes; a declared body beyond the limit is
+    /// answered at once, before any of it is read.
+    private func route(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Inbound {
+        let request = HTTPRequest(method: head.method, uri: head.uri)
+        guard let events, request.path == HTTPEventsEndpoint.path else { return .route(head) }
+        guard head.method == .POST else {
+            var response = HTTPEventsResponse.error(.methodNotAllowed, code: "method_not_allowed",
+                                                    message: "\(HTTPEventsEndpoint.path) takes POST")
+            response.headers = [("Allow", "POST")]
+            return .reject(head, response)
+        }
+        guard let contentType = head.headers.first(name: "Content-Type"),
+              let format = HTTPEventFormat(contentType: contentType) else {
+            return .reject(head, HTTPEventsResponse.error(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Content-Type must be application/x-ndjson (one event per line) or application/json (an array of events)"))
+        }
+        let started = NIODeadline.now()
+        if let length = head.headers.first(name: "Content-Length").flatMap({ Int($0) }), length > events.limits.maxBodyBytes {
+            answerEvents(head, HTTPEventsResponse.bodyTooLarge(limit: events.limits.maxBodyBytes), started: started, close: true)
+            return .answered
+        }
+        if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // The client (curl, for bodies over 1 KiB) waits for this before it sends the body.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        return .collecting(head, format, context.channel.allocator.buffer(capacity: 0), started: started)
+    }
+
+    private func ingest(_ head: HTTPRequestHead, format: HTTPEventFormat, body: ByteBuffer, started: NIODeadline,
+                        context: ChannelHandlerContext) {
+        guard let events else { return }
+        let document = body.withUnsafeReadableBytes {
+            HTTPEventDocument.events(in: $0, format: format, maxEvents: events.limits.maxEvents)
+        }
+        switch document {
+        case .failure(.tooManyEvents(let limit)):
+            answerEvents(head, HTTPEventsResponse.tooManyEvents(limit: limit), started: started, close: false)
+        case .failure(.syntax(let error)):
+            answerEvents(head, HTTPEventsResponse.error(
+                .badRequest, code: "malformed_json", message: "the body is not a JSON array of events: \(error)",
+                extra: [("line", "\(error.line)"), ("column", "\(error.column)"), ("offset", "\(error.offset)")]),
+                started: started, close: false)
+        case .success(let parsed):
+            let connection = eventsConnection ?? HTTPEventsConnection(endpoint: events, eventLoop: context.eventLoop)
+            eventsConnection = connection
+            connection.start(events: parsed) { response, close in
+                self.answerEvents(head, response, started: started, close: close)
+            }
+        }
+    }
+
+    /// Writes an events response and counts it by status code with its duration.
+    private func answerEvents(_ head: HTTPRequestHead, _ response: HTTPResponse, started: NIODeadline, close: Bool) {
+        Counter(label: "meterd_http_event_requests_total", dimensions: [("code", "\(response.status.code)")]).increment()
+        Self.eventRequestSeconds.recordNanoseconds(Int64(NIODeadline.now().uptimeNanoseconds &- started.uptimeNanoseconds))
+        write(response, for: head, close: close)
+    }
+
+    private func write(_ response: HTTPResponse, for head: HTTPRequestHead, close: Bool) {
+        guard let context, context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        let keepAlive = head.isKeepAlive && !close
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status,
+                                                             headers: headers))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
             }
         }
     }

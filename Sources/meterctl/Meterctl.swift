@@ -68,6 +68,9 @@ struct Send: ParsableCommand {
     @Option(help: "Seconds to wait for the --sync answer.")
     var syncTimeout = 30.0
 
+    @Option(help: "POST the lines as JSON events to http://HOST:PORT/v1/events and print meterd's answer (each event's outcome once the events are durable). Lines meterd's parser refuses are reported and not sent.")
+    var http: String?
+
     @Argument(help: "The lines to send; stdin lines when none are given.")
     var lines: [String] = []
 
@@ -75,17 +78,21 @@ struct Send: ParsableCommand {
         guard (16 ... DatagramPacking.maxUDPPayload).contains(maxDatagramBytes) else {
             throw ValidationError("--max-datagram-bytes must be between 16 and \(DatagramPacking.maxUDPPayload)")
         }
-        if sync, try target.target(fallback: .udp(host: "127.0.0.1", port: 8125)).isDatagram {
+        if http != nil && (target.udp != nil || target.tcp != nil || target.unix != nil || sync) {
+            throw ValidationError("--http takes no other target and no --sync (its answer is the acknowledgement)")
+        }
+        if http == nil, sync, try target.target(fallback: .udp(host: "127.0.0.1", port: 8125)).isDatagram {
             throw ValidationError("--sync needs a stream target: --tcp HOST:PORT or --unix PATH")
         }
     }
 
     func run() throws {
-        let target = try target.target(fallback: .udp(host: "127.0.0.1", port: 8125))
         var input: [String] = lines
         if input.isEmpty {
             while let line = readLine(strippingNewline: true) { input.append(line) }
         }
+        if let http { return try sendHTTP(input, url: http) }
+        let target = try target.target(fallback: .udp(host: "127.0.0.1", port: 8125))
         var accepted: [[UInt8]] = []
         var refused = 0
         var checker = LineCheck()
@@ -129,6 +136,40 @@ struct Send: ParsableCommand {
         if check { summary += ", \(refused) refused locally" }
         print(summary)
         if refused > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Send {
+    /// `--http`: every line parsed locally (refused ones reported, not sent), the rest POSTed
+    /// as NDJSON; prints meterd's JSON answer. Exit 1 when any line was refused, here or there.
+    func sendHTTP(_ input: [String], url: String) throws {
+        let (host, port) = try HTTPEvents.hostPort(url)
+        let parser = LineParser(limits: ProtocolLimits())
+        var parsed = parser.makeParsedLine()
+        let now = Int64(time(nil))
+        var body: [UInt8] = []
+        var events = 0
+        var refused = 0
+        for line in input where !line.isEmpty {
+            let bytes = Array(line.utf8)
+            if let reason = bytes.withUnsafeBytes({ parser.parse($0, now: now, into: &parsed) }) {
+                refused += 1
+                printError("refused [\(reason.label)] \(reason.explanation): \(line)")
+                continue
+            }
+            body += Array(HTTPEvents.event(bytes, parsed, now: now).utf8)
+            body.append(UInt8(ascii: "\n"))
+            events += 1
+        }
+        let connection = try Connection(.tcp(host: host, port: port))
+        try connection.writeAll(HTTPEvents.request(host: host, port: port, body: body)[...])
+        guard let (status, answer) = HTTPEvents.response(connection, timeout: 60) else {
+            printError("no HTTP answer from \(host):\(port) within 60 s")
+            throw ExitCode(1)
+        }
+        print(answer, terminator: answer.hasSuffix("\n") ? "" : "\n")
+        print("sent \(events) events over HTTP: status \(status)" + (refused > 0 ? ", \(refused) refused locally" : ""))
+        if status != 200 || refused > 0 || answer.contains("\"status\":\"refused\"") { throw ExitCode(1) }
     }
 }
 

@@ -35,6 +35,7 @@ struct DaemonServices {
         var services: [any Service] = [
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
+                       events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
                        responder: { routes.respond($0) }),
             reload,
             AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,

@@ -6,6 +6,11 @@ import Synchronization
 public struct BarrierTally: Sendable, Hashable {
     public var duplicates = 0
     public var refusals = RefusalCounts()
+    /// HTTP sources only (`BarrierBoard.isHTTPSource`): each non-accepted outcome with its
+    /// shard and ordinal, so the request maps it back to its event (BarrierTally+Records).
+    public var records: [RecordOutcome] = []
+    /// HTTP sources only: records of the source this shard saw since its last marker.
+    public var seen = 0
 
     public init() {}
 
@@ -24,6 +29,7 @@ public struct BarrierTally: Sendable, Hashable {
         for reason in RefusalReason.allCases where other.refusals[reason] > 0 {
             refusals[reason] += other.refusals[reason]
         }
+        records += other.records
     }
 }
 
@@ -53,6 +59,7 @@ public final class BarrierBoard: Sendable {
     public let shardCount: Int
     private let state = Mutex(State())
     private let nextSource = Atomic<UInt32>(0)
+    private let nextHTTPSource = Atomic<UInt32>(0)
     private final class ClosedList: Sendable {
         let sources = Mutex<[UInt32]>([])
     }
@@ -63,12 +70,19 @@ public final class BarrierBoard: Sendable {
         closed = (0..<shardCount).map { _ in ClosedList() }
     }
 
-    /// A new source id for a connection: 1...0xFFFFFF, wrapping.
+    /// A new source id for a connection: 1...0x7FFFFF, wrapping (the upper half of the
+    /// 24-bit range is for HTTP requests, `makeHTTPSource`).
     public func makeSource() -> UInt32 {
         while true {
-            let id = (nextSource.add(1, ordering: .relaxed).newValue) & EventRecord.maxSource
+            let id = (nextSource.add(1, ordering: .relaxed).newValue) & (BarrierBoard.firstHTTPSource - 1)
             if id != 0 { return id }
         }
+    }
+
+    /// A new source id for one HTTP request: 0x800000...0xFFFFFF, wrapping.
+    public func makeHTTPSource() -> UInt32 {
+        let offset = nextHTTPSource.add(1, ordering: .relaxed).newValue & (BarrierBoard.firstHTTPSource - 1)
+        return BarrierBoard.firstHTTPSource | offset
     }
 
     /// Registers a barrier whose markers go to every shard; returns its id.
@@ -79,6 +93,12 @@ public final class BarrierBoard: Sendable {
             state.pending[id] = Pending(remaining: shardCount, completion: completion)
             return id
         }
+    }
+
+    /// Forgets a barrier whose markers will not all be queued (an HTTP request that timed
+    /// out waiting for the ring): its completion never runs, later reports are ignored.
+    public func cancel(_ barrier: UInt64) {
+        state.withLock { _ = $0.pending.removeValue(forKey: barrier) }
     }
 
     /// Barriers registered and not yet complete.

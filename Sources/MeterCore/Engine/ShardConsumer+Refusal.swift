@@ -21,7 +21,7 @@ extension ShardConsumer {
                 return
             }
             counts.record(outcome)
-            if source != 0 { sourceTallies[source, default: BarrierTally()].add(outcome) }
+            tally(outcome, source: source)
         }
         batch.removeAll()
         return records

@@ -46,10 +46,19 @@ public final class ShardConsumer {
             }
             let outcome = aggregator.aggregate(record: body)
             counts.record(outcome)
-            if outcome != .accepted {
-                let source = EventRecord.source(of: body)
-                if source != 0 { sourceTallies[source, default: BarrierTally()].add(outcome) }
-            }
+            tally(outcome, source: EventRecord.source(of: body))
+        }
+    }
+
+    /// Adds a record's outcome to its source's tally: only non-accepted ones for a stream
+    /// connection; every one, with its ordinal, for an HTTP request (whose response lists
+    /// each event's outcome). Records without a source are not tallied.
+    @inline(__always)
+    func tally(_ outcome: AggregateOutcome, source: UInt32) {
+        if BarrierBoard.isHTTPSource(source) {
+            sourceTallies[source, default: BarrierTally()].addRecord(outcome, shard: shard)
+        } else if outcome != .accepted, source != 0 {
+            sourceTallies[source, default: BarrierTally()].add(outcome)
         }
     }
 

@@ -44,6 +44,9 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
     case datagramTruncated
     // Durability
     case walFull
+    // HTTP JSON events (docs/http-api.md); the line rules apply after these
+    case badJSONEvent
+    case badFieldType
 
     /// A stable snake_case name for metric labels, logs and replies to senders.
     public var label: String {
@@ -79,6 +82,8 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .quantityOverflow: "quantity_overflow"
         case .datagramTruncated: "datagram_truncated"
         case .walFull: "wal_full"
+        case .badJSONEvent: "bad_json_event"
+        case .badFieldType: "bad_field_type"
         }
     }
 
@@ -116,6 +121,8 @@ public enum RefusalReason: UInt8, Error, Sendable, Hashable, CaseIterable {
         case .quantityOverflow: "the sum for this bucket would overflow"
         case .datagramTruncated: "the UDP datagram was longer than meterd reads (16383 bytes): its cut last line and anything after it were dropped; send shorter datagrams or use TCP"
         case .walFull: "the write-ahead log is full (wal.max_bytes) because flushes to PostgreSQL are not completing: the event was not logged and not counted; send it again later (with its id)"
+        case .badJSONEvent: "HTTP: the event is not a JSON object (or its NDJSON line is not valid JSON), or a key appears twice in it"
+        case .badFieldType: "HTTP: a field has the wrong JSON type: tenant, metric, type, id and tag values are strings, value and member a string or number, time an integer number, tags an object"
         }
     }
 }

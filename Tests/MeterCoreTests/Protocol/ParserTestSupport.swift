@@ -7,8 +7,9 @@ let testNow: Int64 = 1_700_000_000
 let aggregatorReasons: Set<RefusalReason> = [
     .tenantSeriesLimit, .seriesLimit, .dimensionValueLimit, .setMemberLimit, .quantityOverflow,
 ]
-/// The reasons a transport or the WAL decides, not the parser (tested with the listeners).
-let transportReasons: Set<RefusalReason> = [.datagramTruncated, .walFull]
+/// The reasons a transport or the WAL decides, not the parser (tested with the listeners;
+/// the HTTP JSON reasons in MeterIngestTests' HTTPEventLineTests).
+let transportReasons: Set<RefusalReason> = [.datagramTruncated, .walFull, .badJSONEvent, .badFieldType]
 /// Every other reason is the parser's.
 let parserReasons = Set(RefusalReason.allCases).subtracting(aggregatorReasons).subtracting(transportReasons)
 
