@@ -7,6 +7,10 @@
 #        WAL_COMPARE=N Benchmarks/daemon-load.sh [SECONDS]
 #          only TCP, N rounds of one run with --data-dir (the WAL on, a fresh directory each
 #          time) and one without (no WAL), alternating, for the cost of the WAL on ingest.
+#        BASELINE=path/to/other/meterd [ROUNDS=N] [CONNECTIONS=C] Benchmarks/daemon-load.sh [SECONDS]
+#          only TCP with the WAL on, N rounds (default 3) alternating this checkout's release
+#          meterd ("new") and BASELINE ("base", e.g. built from main), same meterctl, C
+#          connections (default 1): the A/B of a change on the plain (unacknowledged) path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -23,6 +27,7 @@ swift build -c release --product meterd >/dev/null
 swift build -c release --product meterctl >/dev/null
 bin=$(swift build -c release --show-bin-path)
 
+meterd=$bin/meterd
 udp=127.0.0.1:58125 tcp=127.0.0.1:58126 http=127.0.0.1:59125
 data=$(mktemp -d)
 pid=
@@ -48,7 +53,7 @@ storage=(--data-dir "$data")
 run() {  # transport label, then meterctl arguments
     local label=$1 per=$2
     shift 2
-    "$bin/meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" \
+    "$meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" \
         "${storage[@]}" --flush-interval 1 --log-level warning 2>"$data/stderr" &
     pid=$!
     for _ in $(seq 1 100); do
@@ -81,6 +86,18 @@ run() {  # transport label, then meterctl arguments
     pid=
 }
 
+if [[ -n ${BASELINE:-} ]]; then
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    for round in $(seq 1 "${ROUNDS:-3}"); do
+        for daemon in "new=$bin/meterd" "base=$BASELINE"; do
+            meterd=${daemon#*=}
+            storage=(--data-dir "$data/${daemon%%=*}-$round")
+            run "TCP, WAL, ${daemon%%=*}, round $round" "-" --tcp "$tcp" --connections "${CONNECTIONS:-1}"
+        done
+    done
+    echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit 0
+fi
 if [[ -n ${WAL_COMPARE:-} ]]; then
     for round in $(seq 1 "$WAL_COMPARE"); do
         storage=(--data-dir "$data/wal-run-$round")

@@ -38,6 +38,8 @@ public struct LoadRun {
         var sentAt: [Double] = []
         var answered = 0
         var received: [UInt8] = []
+        /// The receive buffer, allocated once: answers are read after every write.
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
     }
 
     /// Streams only: send `#sync <n>` after a write once this many lines were written since
@@ -154,28 +156,48 @@ public struct LoadRun {
 
     /// Reads what answers are there (or waits up to 100 ms for some when `wait`).
     private func readAnswers(_ connection: Connection, _ state: SyncState, _ result: inout Result, wait: Bool) {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             if wait {
                 var pollFD = pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&pollFD, 1, 100) > 0 else { return }
             }
-            let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            let count = state.chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count <= 0 { return }
-            state.received += chunk[..<count]
+            state.received += state.chunk[..<count]
             let now = Clock.now()
-            while let newline = state.received.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: state.received[..<newline], as: UTF8.self)
-                state.received.removeSubrange(...newline)
-                guard line.hasPrefix("#synced "), state.answered < state.sentAt.count else { continue }
+            var lineStart = 0
+            while let newline = state.received[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = state.received[lineStart..<newline]
+                lineStart = newline + 1
+                guard line.starts(with: Self.answerPrefix), state.answered < state.sentAt.count else { continue }
                 result.barrierSeconds.append(now - state.sentAt[state.answered])
                 state.answered += 1
                 result.answered += 1
-                for field in line.split(separator: " ") where field.hasPrefix("accepted=") {
-                    result.acknowledged += Int(field.dropFirst(9)) ?? 0
-                }
+                result.acknowledged += Self.acceptedCount(in: line)
             }
+            state.received.removeFirst(lineStart)
             if wait { return }
         }
+    }
+
+    static let answerPrefix = Array("#synced ".utf8)
+    static let acceptedField = Array(" accepted=".utf8)
+
+    /// The number after ` accepted=` in an answer line (0 when absent).
+    static func acceptedCount(in line: ArraySlice<UInt8>) -> Int {
+        var index = line.startIndex
+        while index + acceptedField.count <= line.endIndex {
+            if line[index..<(index + acceptedField.count)].elementsEqual(acceptedField) {
+                var value = 0
+                var digit = index + acceptedField.count
+                while digit < line.endIndex, line[digit] >= UInt8(ascii: "0"), line[digit] <= UInt8(ascii: "9") {
+                    value = value * 10 + Int(line[digit] - UInt8(ascii: "0"))
+                    digit += 1
+                }
+                return value
+            }
+            index += 1
+        }
+        return 0
     }
 }

@@ -3,14 +3,22 @@ import Synchronization
 /// The series limits shared by all aggregator shards: series per tenant, series in total, and
 /// distinct values per (tenant, dimension key).
 ///
-/// A tenant's series are spread over shards, so the counts live here, behind one lock. It is
-/// consulted only when a series is created or forgotten, never for an event of a known series,
-/// so the lock is off the hot path.
+/// A tenant's series are spread over shards, so the counts live here. It is consulted only
+/// when a series is created or forgotten, never for an event of a known series. But every
+/// shard creates series at the same moments (start-up, a busy new period: 100,000 series in
+/// the first second of a load), so one lock for all tenants was the daemon's hottest spot
+/// then: the shard threads spun on it and starved its holder on a busy machine. Tenants are
+/// therefore spread over `stripeCount` independently locked stripes, and the total is an
+/// atomic that is only raised by a compare-and-exchange below the limit, so it never
+/// overshoots.
 ///
 /// The three limits can be changed while running (`update`, SIGHUP): a lower limit refuses new
 /// series from then on and never evicts a live one, so a tenant above it stays there until its
 /// series go idle.
 public final class CardinalityLimiter: Sendable {
+    /// Independently locked parts of the tenant table; a tenant's counts live in one.
+    static let stripeCount = 64
+
     private struct TenantState {
         var seriesCount = 0
         /// Per dimension key: value hash -> number of live series using it.
@@ -30,36 +38,52 @@ public final class CardinalityLimiter: Sendable {
         }
     }
 
-    private struct State {
-        var limits: Limits
-        var totalSeries = 0
-        var tenants: [[UInt8]: TenantState] = [:]
+    private final class Stripe: Sendable {
+        let tenants = Mutex<[[UInt8]: TenantState]>([:])
     }
 
     private let hasher: ByteHasher
-    private let state: Mutex<State>
+    private let stripes: [Stripe]
+    // The limits in force, as atomics so an admission takes no shared lock. `update` stores
+    // them one by one: an admission racing a reload may see the old value of one limit.
+    private let maxSeries: Atomic<Int>
+    private let maxSeriesPerTenant: Atomic<Int>
+    private let maxValuesPerDimension: Atomic<Int>
+    private let liveSeries = Atomic<Int>(0)
 
     public init(limits: AggregatorLimits, hasher: ByteHasher) {
         self.hasher = hasher
-        state = Mutex(State(limits: Limits(limits)))
+        stripes = (0..<Self.stripeCount).map { _ in Stripe() }
+        maxSeries = Atomic(limits.maxSeries)
+        maxSeriesPerTenant = Atomic(limits.maxSeriesPerTenant)
+        maxValuesPerDimension = Atomic(limits.maxValuesPerDimension)
     }
 
     /// The limits in force.
-    public var limits: Limits { state.withLock { $0.limits } }
+    public var limits: Limits {
+        var limits = Limits(AggregatorLimits())
+        limits.maxSeries = maxSeries.load(ordering: .relaxed)
+        limits.maxSeriesPerTenant = maxSeriesPerTenant.load(ordering: .relaxed)
+        limits.maxValuesPerDimension = maxValuesPerDimension.load(ordering: .relaxed)
+        return limits
+    }
 
     /// Replaces the limits; `limits` must be valid (`AggregatorLimits.validationErrors()`).
     public func update(_ limits: Limits) {
         precondition(limits.maxSeries >= 1 && limits.maxSeriesPerTenant >= 1 && limits.maxValuesPerDimension >= 1,
                      "invalid cardinality limits")
-        state.withLock { $0.limits = limits }
+        maxSeries.store(limits.maxSeries, ordering: .relaxed)
+        maxSeriesPerTenant.store(limits.maxSeriesPerTenant, ordering: .relaxed)
+        maxValuesPerDimension.store(limits.maxValuesPerDimension, ordering: .relaxed)
     }
 
     /// Live series in the daemon.
-    public var totalSeries: Int { state.withLock { $0.totalSeries } }
+    public var totalSeries: Int { liveSeries.load(ordering: .relaxed) }
 
     /// Live series of one tenant.
     public func seriesCount(tenant: String) -> Int {
-        state.withLock { $0.tenants[Array(tenant.utf8)]?.seriesCount ?? 0 }
+        let key = Array(tenant.utf8)
+        return stripe(of: key).tenants.withLock { $0[key]?.seriesCount ?? 0 }
     }
 
     /// Admits a new series of `tenant` with the encoded `dimensions` region (see `EventRecord`),
@@ -70,23 +94,23 @@ public final class CardinalityLimiter: Sendable {
         SeriesKey.forEachDimension(in: dimensions) { key, value in
             entries.append(([UInt8](key), hasher.hash(value)))
         }
-        return state.withLock { state -> RefusalReason? in
-            let limits = state.limits
-            if state.totalSeries >= limits.maxSeries { return .seriesLimit }
-            var tenantState = state.tenants[tenantKey] ?? TenantState()
-            if tenantState.seriesCount >= limits.maxSeriesPerTenant { return .tenantSeriesLimit }
+        let limits = self.limits
+        return stripe(of: tenantKey).tenants.withLock { tenants -> RefusalReason? in
+            if liveSeries.load(ordering: .relaxed) >= limits.maxSeries { return .seriesLimit }
+            let current = tenants[tenantKey]
+            if (current?.seriesCount ?? 0) >= limits.maxSeriesPerTenant { return .tenantSeriesLimit }
             for entry in entries {
-                let values = tenantState.dimensionValues[entry.key]
+                let values = current?.dimensionValues[entry.key]
                 if values?[entry.valueHash] == nil && (values?.count ?? 0) >= limits.maxValuesPerDimension {
                     return .dimensionValueLimit
                 }
             }
+            guard reserveSeries(below: limits.maxSeries) else { return .seriesLimit }
+            // In place (no copy of the tenant's dictionaries).
+            tenants[tenantKey, default: TenantState()].seriesCount += 1
             for entry in entries {
-                tenantState.dimensionValues[entry.key, default: [:]][entry.valueHash, default: 0] += 1
+                tenants[tenantKey, default: TenantState()].dimensionValues[entry.key, default: [:]][entry.valueHash, default: 0] += 1
             }
-            tenantState.seriesCount += 1
-            state.tenants[tenantKey] = tenantState
-            state.totalSeries += 1
             return nil
         }
     }
@@ -98,21 +122,37 @@ public final class CardinalityLimiter: Sendable {
         SeriesKey.forEachDimension(in: dimensions) { key, value in
             entries.append(([UInt8](key), hasher.hash(value)))
         }
-        state.withLock { state in
-            guard var tenantState = state.tenants[tenantKey] else {
+        stripe(of: tenantKey).tenants.withLock { tenants in
+            guard tenants[tenantKey] != nil else {
                 preconditionFailure("released a series of a tenant that has none")
             }
             for entry in entries {
-                let remaining = (tenantState.dimensionValues[entry.key]?[entry.valueHash] ?? 0) - 1
+                let remaining = (tenants[tenantKey]!.dimensionValues[entry.key]?[entry.valueHash] ?? 0) - 1
                 precondition(remaining >= 0, "released a dimension value that was never admitted")
-                tenantState.dimensionValues[entry.key]?[entry.valueHash] = remaining == 0 ? nil : remaining
-                if tenantState.dimensionValues[entry.key]?.isEmpty == true {
-                    tenantState.dimensionValues[entry.key] = nil
+                tenants[tenantKey]!.dimensionValues[entry.key]?[entry.valueHash] = remaining == 0 ? nil : remaining
+                if tenants[tenantKey]!.dimensionValues[entry.key]?.isEmpty == true {
+                    tenants[tenantKey]!.dimensionValues[entry.key] = nil
                 }
             }
-            tenantState.seriesCount -= 1
-            state.tenants[tenantKey] = tenantState.seriesCount == 0 ? nil : tenantState
-            state.totalSeries -= 1
+            tenants[tenantKey]!.seriesCount -= 1
+            if tenants[tenantKey]!.seriesCount == 0 { tenants[tenantKey] = nil }
         }
+        liveSeries.subtract(1, ordering: .relaxed)
+    }
+
+    /// Raises the live total by one unless it is already at `maxSeries`.
+    private func reserveSeries(below maxSeries: Int) -> Bool {
+        var total = liveSeries.load(ordering: .relaxed)
+        while total < maxSeries {
+            let (exchanged, found) = liveSeries.compareExchange(expected: total, desired: total + 1, ordering: .relaxed)
+            if exchanged { return true }
+            total = found
+        }
+        return false
+    }
+
+    private func stripe(of tenantKey: [UInt8]) -> Stripe {
+        let hash = tenantKey.withUnsafeBytes { hasher.hash($0) }
+        return stripes[Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(Self.stripeCount)).high)]
     }
 }

@@ -10,7 +10,15 @@
 public enum SyncBarrier {
     public static let maxTokenBytes = 64
     /// Outstanding (unanswered) barriers per connection; beyond it the connection stops reading.
-    public static let maxOutstanding = 64
+    ///
+    /// It bounds one connection's acknowledged rate at `maxOutstanding x spacing / latency`
+    /// (Little's law): with a barrier every 1,000 lines and the latency of a busy daemon (about
+    /// 100 to 300 ms, the ring and the group commits ahead of the barrier), 64 held a single
+    /// connection to about half the plain rate. 256 lets it reach the plain rate; the ring (its
+    /// bytes, not this count) still bounds what is queued, and each unanswered barrier costs a
+    /// few hundred bytes (its token, counts and completion), so about 100 KiB per connection
+    /// at most. docs/benchmarks.md "Sync barrier".
+    public static let maxOutstanding = 256
 
     public enum Request: Equatable, Sendable {
         case sync(token: String)
