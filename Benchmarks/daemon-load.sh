@@ -53,6 +53,9 @@ storage=(--data-dir "$data")
 run() {  # transport label, then meterctl arguments
     local label=$1 per=$2
     shift 2
+    # A fresh data directory needs an instance name of its own (meterd refuses a new WAL
+    # where PostgreSQL holds the positions of an earlier one: docs/durability.md).
+    METERD_INSTANCE="bench-$$-$(basename "${storage[1]:-none}")" \
     "$meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" \
         "${storage[@]}" --flush-interval 1 --log-level warning 2>"$data/stderr" &
     pid=$!

@@ -29,6 +29,8 @@ for round in ${ROUNDS:-1 2 3}; do
       name=${daemon%%=*} meterd=${daemon#*=}
       for mode in ${MODES:-sync plain}; do
         data=$(mktemp -d)
+        # A fresh data directory needs an instance name of its own (docs/durability.md).
+        METERD_INSTANCE="bench-${data##*/}" \
         "$meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" --data-dir "$data" \
           --flush-interval ${FLUSH:-1} --log-level warning 2>"$data/stderr" &
         pid=$!

@@ -52,7 +52,8 @@ enum WALStartup {
         let log = ShardLog(wal: wal, logger: logger, readiness: readiness)
         var outcome = Outcome(log: log)
         do {
-            let local = log.checkpointFile.read() ?? WALCut()
+            let localFile = log.checkpointFile.read()
+            let local = localFile ?? WALCut()
             let oldest = wal.statistics.oldestLSN
             let localFilter = WALReplayFilter(local)
             var pending = 0
@@ -61,6 +62,10 @@ enum WALStartup {
                 if localFilter.replays(shard: header.shard, lsn: lsn) { pending += 1 }
             }
             guard pending > 0 else {
+                if localFile == nil && report.endLSN == 0, let postgresURL {
+                    try refuseReplacedDataDirectory(url: postgresURL, instance: instance, schemaOptions: schemaOptions,
+                                                    directory: dataDirectory, logger: logger)
+                }
                 logger.info("WAL opened; nothing to replay", metadata: metadata(report, wal))
                 return outcome
             }
@@ -99,11 +104,33 @@ enum WALStartup {
             Counter(label: "meterd_wal_replayed_entries_total").increment(by: outcome.replayedEntries)
             Counter(label: "meterd_wal_replayed_events_total").increment(by: outcome.replayedEvents)
             return outcome
+        } catch let exit as ExitCode {
+            try? wal.close()
+            throw exit
         } catch {
             logger.critical("cannot replay the WAL; not starting", metadata: ["wal.directory": "\(directory)", "error": "\(error)"])
             try? wal.close()
             throw ExitCode(exitCode(error))
         }
+    }
+
+    /// A new, empty WAL (no entry, no local checkpoint) while PostgreSQL holds WAL positions of
+    /// this instance: the data directory was wiped or replaced. Going on would be wrong twice:
+    /// the new log's positions restart at 0, so after a crash its entries would compare as
+    /// below the old positions and not be replayed (lost), and the new hash seed makes the
+    /// saved idempotency keys and set members mean nothing (counted again). So meterd stops
+    /// with EX_CONFIG and says what to do (docs/durability.md "Operations").
+    static func refuseReplacedDataDirectory(url: String, instance: String, schemaOptions: SchemaOptions,
+                                            directory: String, logger: Logger) throws {
+        let positions = committedPositions(
+            url: url, instance: instance, schemaOptions: schemaOptions, logger: logger,
+            waiting: "new data directory: waiting for PostgreSQL to check that it holds no WAL positions of this instance (not ready meanwhile)",
+            status: "waiting for PostgreSQL to check the new data directory", resumed: "PostgreSQL reachable: checking the new data directory")
+        guard let furthest = positions.values.max(), furthest > 0 else { return }
+        logger.critical(
+            "data_dir holds a new, empty WAL, but PostgreSQL holds WAL positions of this instance (up to \(furthest)): the data directory was wiped or replaced. Restore it, or give this data directory a new instance name (METERD_INSTANCE); not starting",
+            metadata: ["data_dir": "\(directory)", "instance": "\(instance)"])
+        throw ExitCode(78)  // EX_CONFIG
     }
 
     private static func metadata(_ report: WALRecoveryReport, _ wal: WriteAheadLog) -> Logger.Metadata {
@@ -123,13 +150,12 @@ enum WALStartup {
 
     /// The per-shard positions PostgreSQL holds for `instance`, waiting while it is
     /// unreachable (`PostgresStartupRetry`).
-    static func committedPositions(url: String, instance: String, schemaOptions: SchemaOptions,
-                                   logger: Logger) -> [Int: Int64] {
-        PostgresStartupRetry.untilDone(
-            waiting: "the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
-            status: "waiting for PostgreSQL to replay the WAL", resumed: "PostgreSQL reachable: replaying the WAL",
-            logger: logger
-        ) {
+    static func committedPositions(
+        url: String, instance: String, schemaOptions: SchemaOptions, logger: Logger,
+        waiting: String = "the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
+        status: String = "waiting for PostgreSQL to replay the WAL", resumed: String = "PostgreSQL reachable: replaying the WAL"
+    ) -> [Int: Int64] {
+        PostgresStartupRetry.untilDone(waiting: waiting, status: status, resumed: resumed, logger: logger) {
             let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
             defer { connection.close() }
             try Migrations.apply(on: connection, options: schemaOptions)

@@ -91,6 +91,40 @@ struct MeterdCrashRecoveryTests {
         }
     }
 
+    /// A new, empty data directory while PostgreSQL holds this instance's WAL positions (the
+    /// directory was wiped or replaced): meterd refuses to start (exit 78, EX_CONFIG) instead of
+    /// starting a log whose positions restart at 0. Under a new instance name it starts.
+    @Test(.enabled(if: MeterdPostgresTests.isConfigured, "METERD_TEST_POSTGRES_URL is unset: run scripts/test.sh"))
+    func aReplacedDataDirectoryIsRefused() throws {
+        try MeterdPostgresTests.withFreshDatabase { url, connect in
+            let instance = ["METERD_INSTANCE": "wiped-\(UUID().uuidString.prefix(8))"]
+            let data = try Self.makeDataDirectory()
+            defer { try? FileManager.default.removeItem(at: data) }
+            let first = try DaemonProcess(arguments: ["--postgres", url, "--data-dir", data.path], flushInterval: "3600",
+                                          unix: false, environment: instance)
+            defer { first.stop() }
+            try first.waitUntilReady()
+            try Self.send(first, count: 100, acceptedBefore: 0)
+            #expect(try first.terminate() == 0)
+            #expect(try Self.totals(try connect()) == Self.expected(events: 100))
+
+            // DaemonProcess's own, new data directory; same database and instance name.
+            let replaced = try DaemonProcess(arguments: ["--postgres", url], flushInterval: "3600", unix: false, environment: instance)
+            defer { replaced.stop() }
+            let deadline = Date().addingTimeInterval(20)
+            while replaced.process.isRunning && Date() < deadline { usleep(20_000) }
+            #expect(!replaced.process.isRunning)
+            #expect(replaced.process.terminationStatus == 78)
+            #expect(replaced.stderr.contains("the data directory was wiped or replaced"))
+
+            let renamed = try DaemonProcess(arguments: ["--postgres", url], flushInterval: "3600", unix: false,
+                                            environment: ["METERD_INSTANCE": "renamed-\(UUID().uuidString.prefix(8))"])
+            defer { renamed.stop() }
+            try renamed.waitUntilReady(timeout: 20)
+            #expect(try renamed.terminate() == 0)
+        }
+    }
+
     /// Five kills, with events between them and flushes every 0.2 s (so each kill lands between
     /// commits, with part of the log committed and part not), alternating with runs that do
     /// not flush at all; then a clean stop. The totals are exact.

@@ -27,7 +27,9 @@ struct MetricsExpositionTests {
         let environment = ProcessInfo.processInfo.environment
         if let url = environment["METERD_TEST_POSTGRES_URL"] { arguments += ["--postgres", url] }
         if let url = environment["METERD_TEST_REDIS_URL"] { arguments += ["--redis", url] }
-        let daemon = try DaemonProcess(arguments: arguments)
+        // A new data directory on the shared database: a fresh instance name (see
+        // MeterdCrashRecoveryTests.aReplacedDataDirectoryIsRefused).
+        let daemon = try DaemonProcess(arguments: arguments, environment: ["METERD_INSTANCE": "expo-\(UUID().uuidString.prefix(8))"])
         defer { daemon.stop() }
         try daemon.waitUntilReady()
 
