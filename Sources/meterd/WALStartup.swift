@@ -120,12 +120,23 @@ enum WALStartup {
     /// below the old positions and not be replayed (lost), and the new hash seed makes the
     /// saved idempotency keys and set members mean nothing (counted again). So meterd stops
     /// with EX_CONFIG and says what to do (docs/durability.md "Operations").
+    ///
+    /// One attempt, no wait: by default the saved idempotency keys were just loaded, so
+    /// PostgreSQL answers; with `dedup.require_saved_ids: false` a PostgreSQL that is down must
+    /// not keep a new data directory from starting (a warning says the check was skipped).
     static func refuseReplacedDataDirectory(url: String, instance: String, schemaOptions: SchemaOptions,
                                             directory: String, logger: Logger) throws {
-        let positions = committedPositions(
-            url: url, instance: instance, schemaOptions: schemaOptions, logger: logger,
-            waiting: "new data directory: waiting for PostgreSQL to check that it holds no WAL positions of this instance (not ready meanwhile)",
-            status: "waiting for PostgreSQL to check the new data directory", resumed: "PostgreSQL reachable: checking the new data directory")
+        let positions: [Int: Int64]
+        do {
+            let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
+            defer { connection.close() }
+            try Migrations.apply(on: connection, options: schemaOptions)
+            positions = try WALCheckpointSQL.positions(on: connection, instance: instance)
+        } catch {
+            logger.warning("new data directory: PostgreSQL unreachable, cannot check that it holds no WAL positions of this instance; starting anyway",
+                           metadata: ["error": "\(error)"])
+            return
+        }
         guard let furthest = positions.values.max(), furthest > 0 else { return }
         logger.critical(
             "data_dir holds a new, empty WAL, but PostgreSQL holds WAL positions of this instance (up to \(furthest)): the data directory was wiped or replaced. Restore it, or give this data directory a new instance name (METERD_INSTANCE); not starting",
@@ -150,12 +161,13 @@ enum WALStartup {
 
     /// The per-shard positions PostgreSQL holds for `instance`, waiting while it is
     /// unreachable (`PostgresStartupRetry`).
-    static func committedPositions(
-        url: String, instance: String, schemaOptions: SchemaOptions, logger: Logger,
-        waiting: String = "the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
-        status: String = "waiting for PostgreSQL to replay the WAL", resumed: String = "PostgreSQL reachable: replaying the WAL"
-    ) -> [Int: Int64] {
-        PostgresStartupRetry.untilDone(waiting: waiting, status: status, resumed: resumed, logger: logger) {
+    static func committedPositions(url: String, instance: String, schemaOptions: SchemaOptions,
+                                   logger: Logger) -> [Int: Int64] {
+        PostgresStartupRetry.untilDone(
+            waiting: "the WAL holds events no local checkpoint covers: waiting for PostgreSQL's checkpoint before replaying (not ready meanwhile)",
+            status: "waiting for PostgreSQL to replay the WAL", resumed: "PostgreSQL reachable: replaying the WAL",
+            logger: logger
+        ) {
             let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
             defer { connection.close() }
             try Migrations.apply(on: connection, options: schemaOptions)
