@@ -195,7 +195,7 @@ final class ShardThreads: Sendable {
 
     func waitUntilExited() async {
         while !allExited {
-            try? await Task.sleep(for: .milliseconds(2))
+            await AggregationService.pause(.milliseconds(2))
         }
     }
 }
