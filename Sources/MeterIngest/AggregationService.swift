@@ -118,7 +118,7 @@ public struct AggregationService: Service {
             flushStats.recordLoopIteration()
             flusher.step()
             if flusher.isIdle || (clock.now >= deadline && !flusher.isWriting) { break }
-            await Self.pause(.milliseconds(2))
+            await uncancelledSleep(.milliseconds(2))
         }
         let accepted = stats.snapshots().map(\.counts.accepted).reduce(0, +)
         let metadata: Logger.Metadata = [
@@ -132,17 +132,10 @@ public struct AggregationService: Service {
         }
     }
 
-    /// Sleeps `duration` even in a cancelled task. The shutdown paths poll until the shards
-    /// post or a write returns; a cancelled `Task.sleep` returns at once, so polling with it
-    /// would spin a core (and starve the other tasks) for as long as a write hangs.
-    static func pause(_ duration: Duration) async {
-        await Task.detached { try? await Task.sleep(for: duration) }.value
-    }
-
     private static func take(round: Int, from mailbox: FlushMailbox) async -> (deltas: [RollupDelta], cut: WALCut, ids: SeenIDs) {
         while true {
             if let taken = mailbox.take(round: round) { return taken }
-            await Self.pause(.milliseconds(1))
+            await uncancelledSleep(.milliseconds(1))
         }
     }
 }

@@ -195,7 +195,7 @@ final class ShardThreads: Sendable {
 
     func waitUntilExited() async {
         while !allExited {
-            await AggregationService.pause(.milliseconds(2))
+            await uncancelledSleep(.milliseconds(2))
         }
     }
 }

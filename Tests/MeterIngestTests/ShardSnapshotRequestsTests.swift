@@ -4,7 +4,7 @@ import Testing
 @testable import MeterIngest
 
 /// Usage-query snapshots answered by the real shard threads (docs/queries.md, step 1).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(2)))
 struct ShardSnapshotRequestsTests {
     static func service(flushInterval: Duration, sink: InMemoryRollupSink) -> (MeterEngine, AggregationService) {
         var configuration = EngineConfiguration()
@@ -42,13 +42,13 @@ struct ShardSnapshotRequestsTests {
         return (events, sum.description)
     }
 
-    /// Polls snapshots until `done` holds for one (events cross the ring asynchronously).
+    /// Polls snapshots until `done` holds for one (events cross the ring asynchronously); the
+    /// suite's time limit bounds the wait (a loaded machine can starve the flush loop for long).
     static func snapshot(_ service: AggregationService, _ selection: SeriesSelection,
                          until done: ([RollupDelta]) -> Bool) async throws -> [RollupDelta] {
-        let deadline = ContinuousClock.now + .seconds(20)
         while true {
             let deltas = try #require(await service.snapshots.snapshot(selection))
-            if done(deltas) || ContinuousClock.now > deadline { return deltas }
+            if done(deltas) { return deltas }
             try await Task.sleep(for: .milliseconds(5))
         }
     }
@@ -84,8 +84,7 @@ struct ShardSnapshotRequestsTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             Self.send(engine, (0..<30).map { "llm.calls:2|c|#tenant:a,model:m\($0 % 4)" })
-            let deadline = ContinuousClock.now + .seconds(20)
-            while Self.month(sink.rows(), metric: "llm.calls").events < 30 && ContinuousClock.now < deadline {
+            while Self.month(sink.rows(), metric: "llm.calls").events < 30 {
                 try await Task.sleep(for: .milliseconds(5))
             }
             #expect(Self.month(sink.rows(), metric: "llm.calls") == (30, "60"))
