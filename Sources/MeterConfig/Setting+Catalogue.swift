@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MeterCore
 import MeterIngest
@@ -6,7 +7,7 @@ import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + httpEvents + wal + timescale
+    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -82,6 +83,32 @@ extension Setting {
         .int("http_events.max_body_bytes") { $0.httpEvents.maxBodyBytes = $1 },
         .int("http_events.max_events") { $0.httpEvents.maxEvents = $1 },
         .int64("http_events.queue_timeout_ms") { $0.httpEvents.queueTimeout = .milliseconds($1) },
+    ]
+
+    /// Bearer tokens of the HTTP API (`HTTPAuthSettings`, docs/http-api.md "Authentication").
+    static let httpAuth: [Setting] = [
+        Setting(key: "http_auth.tokens", flag: nil, isSecret: true) { settings, text in
+            switch HTTPAuthSettings.parseTokens(text) {
+            case .success(let tokens): settings.httpAuth.tokens = tokens; return nil
+            case .failure(let problem): return problem.description
+            }
+        },
+        // Read here, at load (and again at a reload), so a missing file stops start-up.
+        Setting(key: "http_auth.token_file", flag: nil, isSecret: false) { settings, text in
+            let path = String(text.trimmingSpaces)
+            guard !path.isEmpty else { return "the path is empty" }
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { return "cannot read \(path)" }
+            switch HTTPTokenFile.parse(path: path, contents: contents) {
+            case .success(let file): settings.httpAuth.tokenFile = file; return nil
+            case .failure(let problem): return problem.description
+            }
+        },
+        Setting(key: "http_auth.exempt_paths", flag: nil, isSecret: false) { settings, text in
+            let paths = text.split(separator: ",").map { String(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
+            if let bad = paths.first(where: { !$0.hasPrefix("/") }) { return "every path starts with '/', got '\(bad)'" }
+            settings.httpAuth.exemptPaths = paths
+            return nil
+        },
     ]
 
     /// The write-ahead log (`WALConfiguration`; checked by `WALConfiguration.problem`).

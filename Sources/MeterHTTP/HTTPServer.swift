@@ -58,14 +58,18 @@ public struct HTTPServer: Service {
     let logger: Logger
     let responder: Responder
     let events: HTTPEventsEndpoint?
+    let auth: HTTPAuthenticator
 
-    /// - Parameter events: serves `POST /v1/events` when given.
+    /// - Parameters:
+    ///   - events: serves `POST /v1/events` when given.
+    ///   - auth: who may call which path; checked at each request's head, before any route.
     public init(address: ListenAddress, group: any EventLoopGroup, readiness: Readiness?, logger: Logger,
-                events: HTTPEventsEndpoint? = nil, responder: @escaping Responder) {
+                auth: HTTPAuthenticator, events: HTTPEventsEndpoint? = nil, responder: @escaping Responder) {
         self.address = address
         self.group = group
         self.readiness = readiness
         self.logger = logger
+        self.auth = auth
         self.events = events
         self.responder = responder
     }
@@ -73,13 +77,14 @@ public struct HTTPServer: Service {
     public func run() async throws {
         let responder = responder
         let events = events
+        let auth = auth
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, events: events))
+                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, events: events, auth: auth))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -112,15 +117,17 @@ final class HTTPResponderHandler: ChannelInboundHandler {
 
     private let responder: HTTPServer.Responder
     private let events: HTTPEventsEndpoint?
+    private let auth: HTTPAuthenticator
     private var inbound = Inbound.idle
     private var eventsConnection: HTTPEventsConnection?
     private var context: ChannelHandlerContext?
 
     static let eventRequestSeconds = Metrics.Timer(label: "meterd_http_event_request_seconds")
 
-    init(responder: @escaping HTTPServer.Responder, events: HTTPEventsEndpoint?) {
+    init(responder: @escaping HTTPServer.Responder, events: HTTPEventsEndpoint?, auth: HTTPAuthenticator) {
         self.responder = responder
         self.events = events
+        self.auth = auth
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -174,6 +181,10 @@ final class HTTPResponderHandler: ChannelInboundHandler {
     /// answered at once, before any of it is read.
     private func route(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Inbound {
         let request = HTTPRequest(method: head.method, uri: head.uri)
+        if let refusal = auth.refusal(path: request.path, authorization: head.headers.first(name: "Authorization")) {
+            HTTPAuthResponse.count(refusal)
+            return .reject(head, HTTPAuthResponse.unauthorized(refusal))
+        }
         guard let events, request.path == HTTPEventsEndpoint.path else { return .route(head) }
         guard head.method == .POST else {
             var response = HTTPEventsResponse.error(.methodNotAllowed, code: "method_not_allowed",

@@ -28,6 +28,8 @@ public struct AggregationService: Service {
     let finalFlushWindow: Duration
     /// The write-ahead log (with a data directory): see `ShardLog` and docs/durability.md.
     let log: ShardLog?
+    /// Where usage queries ask the shard threads for their un-collected deltas.
+    public let snapshots: ShardSnapshotRequests
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
@@ -35,6 +37,8 @@ public struct AggregationService: Service {
                 finalFlushWindow: Duration = Self.defaultFinalFlushWindow, log: ShardLog? = nil) {
         precondition(maxPendingRows > 0, "maxPendingRows must be positive")
         self.log = log
+        let ring = engine.ring
+        snapshots = ShardSnapshotRequests(shardCount: engine.configuration.shardCount) { ring.wakeConsumer(shard: $0) }
         self.engine = engine
         self.sink = sink
         self.flushInterval = flushInterval
@@ -61,7 +65,8 @@ public struct AggregationService: Service {
         let control = ShardControl()
         let mailbox = FlushMailbox(shardCount: shardCount)
         let threads = ShardThreads(loops: (0..<shardCount).map {
-            ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats, log: log, logger: logger)
+            ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats, log: log, logger: logger,
+                      snapshots: snapshots)
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }
@@ -106,13 +111,14 @@ public struct AggregationService: Service {
         control.stop()
         let (deltas, cut, ids) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()
+        snapshots.close()
         flusher.add(deltas, cut: cut, ids: ids)
         let deadline = clock.now + finalFlushWindow
         while true {
             flushStats.recordLoopIteration()
             flusher.step()
             if flusher.isIdle || (clock.now >= deadline && !flusher.isWriting) { break }
-            try? await Task.sleep(for: .milliseconds(2))
+            await uncancelledSleep(.milliseconds(2))
         }
         let accepted = stats.snapshots().map(\.counts.accepted).reduce(0, +)
         let metadata: Logger.Metadata = [
@@ -129,7 +135,7 @@ public struct AggregationService: Service {
     private static func take(round: Int, from mailbox: FlushMailbox) async -> (deltas: [RollupDelta], cut: WALCut, ids: SeenIDs) {
         while true {
             if let taken = mailbox.take(round: round) { return taken }
-            try? await Task.sleep(for: .milliseconds(1))
+            await uncancelledSleep(.milliseconds(1))
         }
     }
 }

@@ -48,7 +48,7 @@ final class ConnectionTracker: Sendable {
     /// Waits (polling every 5 ms) until every connection has pushed its last record.
     func waitUntilFinished() async {
         while unfinished > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
+            await uncancelledSleep(.milliseconds(5))
         }
     }
 }

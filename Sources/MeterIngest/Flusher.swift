@@ -40,6 +40,10 @@ struct Flusher {
     private(set) var droppedIDs = 0
     private var attempt: FlushAttempt?
     private var nextAttempt = ContinuousClock.now
+    /// While set, `step` starts no write (one already running finishes): a usage query holds
+    /// the flush between its snapshot of the uncommitted rows and its PostgreSQL read, so at
+    /// most the batch of its snapshot commits meanwhile (docs/queries.md, step 2).
+    var holdsWrites = false
     private var outage: FlushOutage?
 
     init(sink: any RollupSink, stats: FlushStats, logger: Logger, writer: FlushWriterThread,
@@ -61,6 +65,12 @@ struct Flusher {
     }
     var isWriting: Bool { attempt != nil }
 
+    /// The rows of `selection` not known to be committed: those pending, and those of the
+    /// batch being written or awaiting its retry (nil when there is none). Read-only.
+    func uncommitted(of selection: SeriesSelection) -> (pending: [RollupDelta], batch: [RollupDelta]?) {
+        (pending.rows(where: { selection.matches($0) }), batch.map { $0.filter { selection.matches($0.seriesKey) } })
+    }
+
     mutating func add(_ deltas: [RollupDelta], cut: WALCut = WALCut(), ids: SeenIDs = SeenIDs()) {
         pending.add(contentsOf: deltas)
         pendingCut.merge(cut)
@@ -77,7 +87,7 @@ struct Flusher {
             self.attempt = nil
             finish(attempt, result, now: now)
         }
-        guard attempt == nil, now >= nextAttempt else { return }
+        guard attempt == nil, now >= nextAttempt, !holdsWrites else { return }
         if batch == nil {
             // With a WAL, positions that moved are committed even without deltas (events the
             // limits refused), so the WAL can release and a restart has nothing to replay.

@@ -33,6 +33,8 @@ struct ShardLoop: Sendable {
     /// aggregated, and each posted round carries the position its deltas cover.
     var log: ShardLog? = nil
     var logger = Logger(label: "meterd")
+    /// Usage queries' requests for this shard's un-collected deltas (docs/queries.md).
+    var snapshots: ShardSnapshotRequests? = nil
     /// How long a shard whose batch the full WAL refused waits before offering it again.
     static let fullWait: useconds_t = 5_000
     /// How long a shard keeps offering a batch the full WAL refused (every `fullWait`, still
@@ -110,6 +112,7 @@ struct ShardLoop: Sendable {
             return records
         }
         var round = 0
+        var answeredSnapshots = 0
         var published = ShardSnapshot()
         func publish() {
             let snapshot = ShardSnapshot(counts: consumer.counts, series: consumer.aggregator.seriesCount)
@@ -134,10 +137,21 @@ struct ShardLoop: Sendable {
             }
             publish()
             for source in barriers.takeClosed(shard: shard) { consumer.sourceTallies[source] = nil }
+            // Snapshot requests are read before the round: a round requested before a query
+            // is then collected before the query's answer (docs/queries.md).
+            let snapshotsAsked = snapshots?.latestID ?? 0
             let requested = control.requestedRound
             if requested != round {
                 round = requested
                 collect(round: round)
+            }
+            if let snapshots, snapshotsAsked != answeredSnapshots {
+                snapshots.answer(shard: shard, after: answeredSnapshots, upTo: snapshotsAsked) { selection in
+                    var deltas: [RollupDelta] = []
+                    consumer.aggregator.peekDeltas(of: selection, into: &deltas)
+                    return deltas
+                }
+                answeredSnapshots = snapshotsAsked
             }
             if control.isStopping {
                 stopping = true
@@ -181,7 +195,7 @@ final class ShardThreads: Sendable {
 
     func waitUntilExited() async {
         while !allExited {
-            try? await Task.sleep(for: .milliseconds(2))
+            await uncancelledSleep(.milliseconds(2))
         }
     }
 }

@@ -34,10 +34,14 @@ public enum HTTPEvents {
         return json + "}"
     }
 
-    /// The request for an NDJSON body.
-    public static func request(host: String, port: UInt16, body: [UInt8]) -> [UInt8] {
-        Array("POST /v1/events HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/x-ndjson\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
+    /// The request for an NDJSON body, presenting `token` as a bearer token when given.
+    public static func request(host: String, port: UInt16, body: [UInt8], token: String? = nil) -> [UInt8] {
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        return Array("POST /v1/events HTTP/1.1\r\nHost: \(host):\(port)\r\n\(authorization)Content-Type: application/x-ndjson\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
     }
+
+    /// The environment variable `meterctl` reads the HTTP API token from when `--token` is not given.
+    public static let tokenEnvironmentName = "METERCTL_TOKEN"
 
     /// Reads the response until meterd closes the connection (the request asked it to);
     /// nil on timeout or when it is not HTTP.

@@ -71,6 +71,9 @@ struct Send: ParsableCommand {
     @Option(help: "POST the lines as JSON events to http://HOST:PORT/v1/events and print meterd's answer (each event's outcome once the events are durable). Lines meterd's parser refuses are reported and not sent.")
     var http: String?
 
+    @Option(help: "With --http: the API's bearer token (http_auth.tokens); default: the METERCTL_TOKEN environment variable.")
+    var token: String?
+
     @Argument(help: "The lines to send; stdin lines when none are given.")
     var lines: [String] = []
 
@@ -162,7 +165,8 @@ extension Send {
             events += 1
         }
         let connection = try Connection(.tcp(host: host, port: port))
-        try connection.writeAll(HTTPEvents.request(host: host, port: port, body: body)[...])
+        let token = token ?? getenv(HTTPEvents.tokenEnvironmentName).map { String(cString: $0) }
+        try connection.writeAll(HTTPEvents.request(host: host, port: port, body: body, token: token)[...])
         guard let (status, answer) = HTTPEvents.response(connection, timeout: 60) else {
             printError("no HTTP answer from \(host):\(port) within 60 s")
             throw ExitCode(1)

@@ -32,9 +32,15 @@ struct DaemonServices {
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
                                        flushStats: flushStats, log: shardLog)
         let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sinks.memory)
+        let auth = HTTPAuthenticator(settings: settings.httpAuth)
+        if auth.hasTokens {
+            logger.info("http api tokens configured", metadata: ["tokens": "\(settings.httpAuth.allTokens.count)"])
+        } else {
+            logger.warning("no http api token configured: only \(settings.httpAuth.exemptPaths.joined(separator: ", ")) are served (set http_auth.tokens or http_auth.token_file)")
+        }
         var services: [any Service] = [
             reporter,
-            HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger,
+            HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger, auth: auth,
                        events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
                        responder: { routes.respond($0) }),
             reload,

@@ -21,6 +21,7 @@ enum MetricHelp {
         "meterd_sync_barriers_total": "Stream sync barriers answered.",
         "meterd_http_event_requests_total": "POST /v1/events requests answered, by HTTP status code.",
         "meterd_http_event_request_seconds": "Time from a POST /v1/events request's head to its answer (events durable, or the error).",
+        "meterd_http_auth_failures_total": "HTTP requests refused 401 for want of a valid bearer token, by reason.",
         "meterd_flush_lag_seconds": "Seconds since the last successful flush.",
         "meterd_flush_pending_rows": "Rollup rows (series x grain x bucket) collected and not yet committed.",
         "meterd_flush_consecutive_failures": "Failed rollup writes since the last committed one.",

@@ -35,7 +35,7 @@ struct HTTPEventsEndToEndTests {
 
         static func request(_ method: String = "POST", path: String = "/v1/events", contentType: String?, body: String,
                             extraHeaders: String = "") -> String {
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(TestSockets.authorizationHeader)"
             if let contentType { head += "Content-Type: \(contentType)\r\n" }
             return head + "Content-Length: \(body.utf8.count)\r\n\(extraHeaders)\r\n" + body
         }
@@ -152,7 +152,7 @@ struct HTTPEventsEndToEndTests {
 
         // Declared too long: answered from the head, before any body byte is sent.
         let declared = try Connection(port: daemon.httpPort)
-        try declared.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 5000\r\n\r\n")
+        try declared.send("POST /v1/events HTTP/1.1\r\nHost: x\r\n\(TestSockets.authorizationHeader)Content-Type: application/x-ndjson\r\nContent-Length: 5000\r\n\r\n")
         let early = try declared.read()
         #expect(early.status == 413)
         #expect(early.json["limit"] as? String == "http_events.max_body_bytes")
@@ -160,7 +160,7 @@ struct HTTPEventsEndToEndTests {
 
         // Chunked: counted while it streams.
         let chunked = try Connection(port: daemon.httpPort)
-        try chunked.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try chunked.send("POST /v1/events HTTP/1.1\r\nHost: x\r\n\(TestSockets.authorizationHeader)Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n")
         let piece = String(repeating: " ", count: 1000)
         for _ in 0..<3 { try chunked.send(String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n") }
         let streamed = try chunked.read()
@@ -195,7 +195,7 @@ struct HTTPEventsEndToEndTests {
         try daemon.waitUntilReady()
         let connection = try Connection(port: daemon.httpPort)
         let body = Self.event("c", "m")
-        try connection.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+        try connection.send("POST /v1/events HTTP/1.1\r\nHost: x\r\n\(TestSockets.authorizationHeader)Content-Type: application/x-ndjson\r\n"
                             + "Content-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
         #expect(try connection.read().status == 100)
         try connection.send(body)
@@ -209,13 +209,13 @@ struct HTTPEventsEndToEndTests {
         defer { daemon.stop() }
         try daemon.waitUntilReady()
         let url = "http://127.0.0.1:\(daemon.httpPort)"
-        let sent = try MeterctlEndToEndTests.meterctl(["send", "--http", url],
+        let sent = try MeterctlEndToEndTests.meterctl(["send", "--http", url, "--token", TestSockets.apiToken],
                                                       stdin: "api.calls:1.5|c|#tenant:ctlh,id:x1,model:m\nseats:u-1|s|#tenant:ctlh\nbad:1|ms|#tenant:ctlh\n")
         #expect(sent.status == 1, "a line was refused locally: \(sent.out) \(sent.err)")
         #expect(sent.err.contains("refused [unsupported_type]"))
         #expect(sent.out.contains(#""accepted":2"#), "\(sent.out)")
         #expect(sent.out.contains("sent 2 events over HTTP: status 200, 1 refused locally"), "\(sent.out)")
-        let again = try MeterctlEndToEndTests.meterctl(["send", "--http", url, "api.calls:1.5|c|#tenant:ctlh,id:x1,model:m"])
+        let again = try MeterctlEndToEndTests.meterctl(["send", "--http", url, "--token", TestSockets.apiToken, "api.calls:1.5|c|#tenant:ctlh,id:x1,model:m"])
         #expect(again.status == 0, "\(again.err)")
         #expect(again.out.contains(#""status":"duplicate""#), "\(again.out)")
     }

@@ -41,8 +41,9 @@ final class DaemonProcess {
     ///   - launcher: a command that starts meterd as its last arguments (e.g.
     ///     `systemd-socket-activate -l ADDR`); the meterd path and flags are appended.
     ///   - flushInterval: passed as `--flush-interval`; nil passes no flag (the config file's or the default applies).
+    ///   - apiToken: passed as `--set http_auth.tokens=`; nil passes none (no token: only exempt paths answer).
     init(arguments extra: [String] = [], flushInterval: String? = "0.1", unix: Bool = true,
-         environment: [String: String?] = [:], launcher: [String] = []) throws {
+         environment: [String: String?] = [:], launcher: [String] = [], apiToken: String? = TestSockets.apiToken) throws {
         let ports = try TestSockets.freePorts(3)
         udpPort = ports[0]
         tcpPort = ports[1]
@@ -61,6 +62,7 @@ final class DaemonProcess {
             "--shards", "2", "--data-dir", directory.path,
         ]
         if let flushInterval { arguments += ["--flush-interval", flushInterval] }
+        if let apiToken { arguments += ["--set", "http_auth.tokens=\(apiToken)"] }
         if unix { arguments += ["--unix", unixPath] }
         if let command = launcher.first {
             process.executableURL = URL(fileURLWithPath: command)

@@ -112,11 +112,17 @@ enum TestSockets {
         }
     }
 
-    /// `GET path` over HTTP/1.0; returns the status code and body.
-    static func get(port: Int, _ path: String) throws -> (status: Int, body: String) {
+    /// The HTTP API token `DaemonProcess` configures by default (`http_auth.tokens`).
+    static let apiToken = "e2e-api-token-0123456789abcdef"
+    /// The header line (with its CRLF) that presents `apiToken`.
+    static let authorizationHeader = "Authorization: Bearer \(apiToken)\r\n"
+
+    /// `GET path` over HTTP/1.0, presenting `token` (none when nil); returns the status code and body.
+    static func get(port: Int, _ path: String, token: String? = apiToken) throws -> (status: Int, body: String) {
         let fd = try connectTCP(port: port)
         defer { close(fd) }
-        try writeAll(fd, Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        try writeAll(fd, Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\(authorization)\r\n".utf8))
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {

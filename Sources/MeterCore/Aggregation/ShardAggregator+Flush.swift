@@ -43,30 +43,38 @@ extension ShardAggregator {
         let type = series[position].type
         for bucket in series[position].buckets.indices where series[position].buckets[bucket].dirty {
             let current = series[position].buckets[bucket]
-            var totalDelta = current.total
-            totalDelta.units -= current.flushedTotal.units
-            var gauge: GaugeStats? = nil
-            if type == .gauge && series[position].gauges[bucket].latestTime != .min {
-                gauge = series[position].gauges[bucket]
-            }
-            deltas.append(RollupDelta(
-                seriesKey: series[position].key,
-                type: type,
-                grain: current.grain,
-                bucketStart: current.start,
-                events: current.events - current.flushedEvents,
-                sum: type == .counter ? totalDelta : .zero,
-                integral: type == .gauge ? totalDelta : .zero,
-                minimum: gauge.map { Quantity(units: $0.minimum) },
-                maximum: gauge.map { Quantity(units: $0.maximum) },
-                latest: gauge.map { Quantity(units: $0.latest) },
-                latestTime: gauge?.latestTime ?? 0,
-                newMembers: type == .set ? series[position].sets[bucket].added : []))
+            deltas.append(unflushedDelta(series: position, bucket: bucket))
             series[position].buckets[bucket].flushedEvents = current.events
             series[position].buckets[bucket].flushedTotal = current.total
             series[position].buckets[bucket].dirty = false
             if type == .set { series[position].sets[bucket].added.removeAll(keepingCapacity: true) }
         }
+    }
+
+    /// What bucket `bucket` of series `position` gained since it was last flushed (read-only:
+    /// `emitDeltas` then marks it flushed; `peekDeltas` leaves it as it is).
+    func unflushedDelta(series position: Int, bucket: Int) -> RollupDelta {
+        let type = series[position].type
+        let current = series[position].buckets[bucket]
+        var totalDelta = current.total
+        totalDelta.units -= current.flushedTotal.units
+        var gauge: GaugeStats? = nil
+        if type == .gauge && series[position].gauges[bucket].latestTime != .min {
+            gauge = series[position].gauges[bucket]
+        }
+        return RollupDelta(
+            seriesKey: series[position].key,
+            type: type,
+            grain: current.grain,
+            bucketStart: current.start,
+            events: current.events - current.flushedEvents,
+            sum: type == .counter ? totalDelta : .zero,
+            integral: type == .gauge ? totalDelta : .zero,
+            minimum: gauge.map { Quantity(units: $0.minimum) },
+            maximum: gauge.map { Quantity(units: $0.maximum) },
+            latest: gauge.map { Quantity(units: $0.latest) },
+            latestTime: gauge?.latestTime ?? 0,
+            newMembers: type == .set ? series[position].sets[bucket].added : [])
     }
 
     private func retireBuckets(series position: Int, now: Int64) {

@@ -31,6 +31,12 @@ public struct PendingRollups: Sendable {
         for delta in deltas { add(delta) }
     }
 
+    /// The pending rows whose series key `includes` accepts, without taking them (a usage
+    /// query's read, docs/queries.md).
+    public func rows(where includes: ([UInt8]) -> Bool) -> [RollupDelta] {
+        deltas.filter { includes($0.seriesKey) }
+    }
+
     /// Every pending row, one folded delta each, in the order rows were first added; empties
     /// the store.
     public mutating func take() -> [RollupDelta] {

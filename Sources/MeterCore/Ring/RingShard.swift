@@ -18,6 +18,8 @@ final class RingShard: Sendable {
         var ring: RingStorage
         /// Consumers registered in `waitForRecords`; producers broadcast only when non-zero.
         var waitingConsumers = 0
+        /// Set by `wakeConsumer`: the next or current `waitForRecords` returns at once.
+        var woken = false
     }
 
     let capacity: Int
@@ -119,13 +121,17 @@ final class RingShard: Sendable {
         if occupancy.records > 0 { return true }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        enum Check { case ready, expired, waiting }
+        enum Check { case ready, woken, expired, waiting }
         return signal.withLock {
             var registered = false
             while true {
                 let expired = clock.now >= deadline
                 let check = state.withLock { state -> Check in
                     if registered { state.waitingConsumers -= 1 }
+                    if state.woken {
+                        state.woken = false
+                        return .woken
+                    }
                     if state.ring.usedRecords > 0 { return .ready }
                     if expired { return .expired }
                     state.waitingConsumers += 1
@@ -133,13 +139,19 @@ final class RingShard: Sendable {
                 }
                 switch check {
                 case .ready: return true
-                case .expired: return false
+                case .woken, .expired: return false
                 case .waiting:
                     registered = true
                     signal.wait(atMost: deadline - clock.now)
                 }
             }
         }
+    }
+
+    /// See `ShardedRing.wakeConsumer(shard:)`.
+    func wakeConsumer() {
+        state.withLock { $0.woken = true }
+        signal.broadcast()
     }
 
     /// Bytes and records in the shard, read without the lock; may lag a concurrent push or drain.

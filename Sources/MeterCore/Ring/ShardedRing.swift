@@ -86,6 +86,12 @@ public final class ShardedRing: Sendable {
         self.shard(shard).waitForRecords(timeout: timeout)
     }
 
+    /// Ends the consumer's current or next `waitForRecords` early (it returns false), so it
+    /// turns now: for requests that are not records (a usage query's snapshot).
+    public func wakeConsumer(shard: Int) {
+        self.shard(shard).wakeConsumer()
+    }
+
     /// The shard's head offset, used bytes and record count, read under its lock.
     package func positions(shard: Int) -> (head: Int, usedBytes: Int, usedRecords: Int) {
         self.shard(shard).positions

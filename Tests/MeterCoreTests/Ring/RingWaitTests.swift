@@ -32,4 +32,19 @@ import Testing
         #expect(elapsed < .seconds(10))
         #expect(ring.occupancy(shard: 0) == (6, 1))
     }
+
+    @Test func wakeConsumerEndsAWaitWithoutRecords() {
+        let ring = ShardedRing(shardCount: 2, bytesPerShard: 64)
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            ring.wakeConsumer(shard: 0)
+        }.start()
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { #expect(!ring.waitForRecords(shard: 0, timeout: .seconds(20))) }
+        #expect(elapsed < .seconds(10))
+        // A wake before the wait is not lost: the next wait returns at once, once.
+        ring.wakeConsumer(shard: 1)
+        #expect(clock.measure { _ = ring.waitForRecords(shard: 1, timeout: .seconds(20)) } < .seconds(10))
+        #expect(clock.measure { _ = ring.waitForRecords(shard: 1, timeout: .milliseconds(30)) } >= .milliseconds(30))
+    }
 }
