@@ -157,7 +157,7 @@ let package = Package(
         .target(name: "MeterctlKit", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "meterctl",
-            dependencies: ["MeterctlKit", "MeterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MeterctlKit", "MeterCore", "MeterPlans", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterctlTests", dependencies: ["MeterctlKit", "MeterCore"], swiftSettings: swiftSettings),

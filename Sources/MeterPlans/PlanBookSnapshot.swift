@@ -24,6 +24,11 @@ public struct PlanBookSnapshot: Sendable {
         subscriptions.values.count { rows in rows.contains { $0.isActive(at: instant) } }
     }
 
+    /// Whether `tenant`'s plan in force at `instant` grants `feature` (`ambient_scribe`).
+    public func hasFeature(_ feature: String, tenant: String, at instant: Int64) -> Bool {
+        subscription(of: tenant, at: instant).flatMap { catalog[$0.planID] }?.features.contains(feature) ?? false
+    }
+
     /// What `tenant` may use of `metric` at `instant`.
     public func entitlement(tenant: String, metric: String, at instant: Int64) -> Entitlement {
         guard let subscription = subscription(of: tenant, at: instant) else { return .noSubscription }

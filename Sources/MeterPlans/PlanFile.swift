@@ -101,7 +101,11 @@ public enum PlanFile {
                 }
             }
             if let overageNode = fields["overage"], let overage = mapping(overageNode, "\(what) overage") {
-                if kind == "contract" { fail(overageNode, "\(what): overage cannot be set with 'pricing: contract' (the contract sets prices)") }
+                if kind == "contract" {
+                    // The key's line: a nested mapping's own mark is its first entry.
+                    let keyNode = fields.first { $0.key.scalar?.string == "overage" }?.key
+                    fail(keyNode ?? overageNode, "\(what): overage cannot be set with 'pricing: contract' (the contract sets prices)")
+                }
                 for (metricNode, valueNode) in overage {
                     guard let metric = metricName(metricNode, what: what), let text = scalar(valueNode, "\(what) overage.\(metric)") else { continue }
                     guard let money = Money(text) else {

@@ -6,7 +6,8 @@ import MeterPlans
     let catalog = PlanCatalog(currency: "USD", plans: [
         Plan(id: "starter", name: "Starter", pricing: .list(monthly: Money("299")!, annual: Money("2990")!),
              metrics: ["ai_interactions": MetricTerms(included: .limited(Quantity("1000")!), overagePrice: Money("0.05"))]),
-        Plan(id: "enterprise", name: "Enterprise", pricing: .contract, metrics: ["ai_interactions": MetricTerms(included: .unlimited)]),
+        Plan(id: "enterprise", name: "Enterprise", pricing: .contract, metrics: ["ai_interactions": MetricTerms(included: .unlimited)],
+             features: ["ambient_scribe"]),
     ])
     let jan31 = CivilTime(year: 2026, month: 1, day: 31).unixSeconds
     let mar10 = CivilTime(year: 2026, month: 3, day: 10).unixSeconds
@@ -27,6 +28,9 @@ import MeterPlans
             return
         }
         #expect(after.plan == "enterprise" && after.terms.included == .unlimited && after.period == before.period)
+        #expect(!snapshot.hasFeature("ambient_scribe", tenant: "acme", at: mar10 - 1))
+        #expect(snapshot.hasFeature("ambient_scribe", tenant: "acme", at: mar10))
+        #expect(!snapshot.hasFeature("ambient_scribe", tenant: "nobody", at: mar10))
         #expect(snapshot.subscribedTenantCount(at: mar10) == 1)
     }
 

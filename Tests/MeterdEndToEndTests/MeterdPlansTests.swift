@@ -65,4 +65,21 @@ struct MeterdPlansTests {
         #expect(status == 78)
         #expect(message.contains("Error: plans file \(plans.path), line 5: plan 'starter': included.ai_interactions must be a non-negative decimal"), "\(message)")
     }
+
+    /// `meterctl plans check`: validates a file as meterd does, before a reload.
+    @Test func meterctlChecksAPlansFile() throws {
+        let good = try MeterctlEndToEndTests.meterctl(["plans", "check", Self.shippedPlans.path])
+        #expect(good.status == 0, "\(good.err)")
+        #expect(good.out.contains("3 plans, prices in USD"))
+        #expect(good.out.contains("starter (Starter): 299/month, 2990/year"))
+        #expect(good.out.contains("  ai_interactions: 1000 included, overage 0.05 per unit"))
+        #expect(good.out.contains("enterprise (Enterprise): contract"))
+
+        let plans = FileManager.default.temporaryDirectory.appendingPathComponent("plans-\(UUID().uuidString.prefix(8)).yaml")
+        try Data("plans:\n  starter:\n    pricing: contract\n    overage:\n      sms_messages: 0.02\n".utf8).write(to: plans)
+        defer { try? FileManager.default.removeItem(at: plans) }
+        let bad = try MeterctlEndToEndTests.meterctl(["plans", "check", plans.path])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("plans file \(plans.path), line 4: plan 'starter': overage cannot be set with 'pricing: contract'"), "\(bad.err)")
+    }
 }
