@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MeterCore", targets: ["MeterCore"]),
         .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
         .library(name: "MeterWAL", targets: ["MeterWAL"]),
+        .library(name: "MeterPlans", targets: ["MeterPlans"]),
         .executable(name: "meterd", targets: ["meterd"]),
         .executable(name: "meterctl", targets: ["meterctl"]),
     ],
@@ -33,6 +34,11 @@ let package = Package(
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
         .target(name: "MeterCore", swiftSettings: swiftSettings),
         .testTarget(name: "MeterCoreTests", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
+
+        // Plans and subscriptions: the catalog (plans file), billing periods, quota lookups (docs/plans.md).
+        .target(name: "MeterPlans", dependencies: ["MeterCore", .product(name: "Yams", package: "Yams")],
+                swiftSettings: swiftSettings),
+        .testTarget(name: "MeterPlansTests", dependencies: ["MeterPlans", "MeterCore"], swiftSettings: swiftSettings),
 
         // Redis adapter: hiredis wrapper and the live-counter mirror's key layout.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -113,6 +119,7 @@ let package = Package(
                 "MeterSystemd",
                 "MeterRedis",
                 "MeterWAL",
+                "MeterPlans",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,14 +134,14 @@ let package = Package(
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore", "MeterWAL"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
-        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis", "MeterPlans"], swiftSettings: swiftSettings),
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The PostgreSQL adapter: libpq wrapper, schema migrations, rollup writer, checkpointed flush writer.
-        .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore"], swiftSettings: swiftSettings),
+        .target(name: "MeterPostgres", dependencies: ["CLibPQ", "MeterCore", "MeterPlans"], swiftSettings: swiftSettings),
         // Integration tests against a real PostgreSQL (METERD_TEST_POSTGRES_URL, set by scripts/test.sh).
-        .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterPostgresTests", dependencies: ["MeterPostgres", "MeterCore", "MeterPlans"], swiftSettings: swiftSettings),
 
         // The write-ahead log: checksummed segment files, group commit, recovery, release (docs/wal.md).
         // CMeterCRC32C is its CRC32C on the CPU's instruction (SSE4.2), with a Swift fallback.
@@ -150,7 +157,7 @@ let package = Package(
         .target(name: "MeterctlKit", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "meterctl",
-            dependencies: ["MeterctlKit", "MeterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MeterctlKit", "MeterCore", "MeterPlans", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterctlTests", dependencies: ["MeterctlKit", "MeterCore"], swiftSettings: swiftSettings),

@@ -50,6 +50,12 @@ public struct DaemonSettings: Sendable, Hashable {
     /// The `timescaledb.*` keys: hypertable chunks, compression and retention, applied at start-up
     /// where the extension is installed (ignored on plain PostgreSQL).
     public var schema = SchemaOptions()
+    /// `plans.file`: the plan catalog (docs/plans.md); no plans when nil. Its content is
+    /// re-read on SIGHUP; the path itself needs a restart.
+    public var plansFile: String?
+    /// `plans.refresh_seconds`: how often the plan book polls PostgreSQL for plan and
+    /// subscription changes (the worst-case staleness).
+    public var plansRefreshInterval: Duration = .seconds(10)
 
     public init() {}
 }

@@ -95,5 +95,6 @@ public struct ReloadPlan: Sendable, Hashable {
         field("timescaledb.chunk_interval_monthly", \.schema.chunkIntervalMonthly),
         field("timescaledb.compress_after", \.schema.compressAfter),
         field("timescaledb.hourly_retention", \.schema.hourlyRetention),
+        field("plans.file", \.plansFile), field("plans.refresh_seconds", \.plansRefreshInterval),
     ]
 }

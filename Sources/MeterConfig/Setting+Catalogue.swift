@@ -7,7 +7,7 @@ import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale
+    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale + plans
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -127,5 +127,18 @@ extension Setting {
         .interval("timescaledb.chunk_interval_monthly") { $0.schema.chunkIntervalMonthly = $1! },
         .interval("timescaledb.compress_after", canBeOff: true) { $0.schema.compressAfter = $1 },
         .interval("timescaledb.hourly_retention", canBeOff: true) { $0.schema.hourlyRetention = $1 },
+    ]
+
+    /// Plans and subscriptions (docs/plans.md): the plans file and the plan book's polling.
+    static let plans: [Setting] = [
+        .text("plans.file", flag: nil, what: "path") { $0.plansFile = $1 },
+        Setting(key: "plans.refresh_seconds", flag: nil, isSecret: false) { settings, text in
+            guard let seconds = Double(text.trimmingSpaces) else { return "expected a number of seconds, got '\(text)'" }
+            guard seconds.isFinite, seconds >= 0.1, seconds <= 3600 else {
+                return "must be between 0.1 and 3600 seconds, got '\(text)'"
+            }
+            settings.plansRefreshInterval = .milliseconds(Int64((seconds * 1000).rounded()))
+            return nil
+        },
     ]
 }

@@ -20,6 +20,8 @@ public enum Migrations {
                   statements: WALCheckpointSQL.version4),
         Migration(version: 5, name: "persisted idempotency keys",
                   statements: DedupIDSQL.version5),
+        Migration(version: 6, name: "plan catalog and subscriptions",
+                  statements: PlanSQL.version6),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.

@@ -22,6 +22,8 @@ struct DaemonServices {
     let registry: PrometheusCollectorRegistry
     let reload: ReloadService
     let flushInterval: FlushInterval
+    /// The plan book, when `plans.file` is set (docs/plans.md).
+    let plans: PlanService?
     let logger: Logger
 
     func make() -> [any Service] {
@@ -44,6 +46,9 @@ struct DaemonServices {
                        events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
                        responder: { routes.respond($0) }),
             reload,
+        ]
+        if let plans { services.append(plans) }
+        services += [
             AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
                                stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
             UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,

@@ -29,6 +29,7 @@ struct Meterd: AsyncParsableCommand {
         // Trap SIGHUP first: its default action would end the process during start-up.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let settings = try Self.loadSettings(options)
+        let planCatalog = try PlanService.loadAtStartup(settings)
         let logLevel = LogLevelControl(settings.logLevel)
         LoggingSystem.bootstrap { label in
             ControlledLogHandler(inner: StreamLogHandler.standardError(label: label), control: logLevel)
@@ -51,15 +52,17 @@ struct Meterd: AsyncParsableCommand {
                                                instance: instance, readiness: readiness, logger: logger)
 
         let flushInterval = FlushInterval(settings.flushInterval)
+        let plans = PlanService(settings: settings, catalog: planCatalog, logger: logger)
         let reload = ReloadService(
             signals: hangups, load: { [options] () throws(ConfigurationError) in try Self.reloadSettings(options) },
             initial: settings,
             appliers: .init(logLevel: { logLevel.level = $0 }, flushInterval: { flushInterval.current = $0 },
-                            cardinalityLimits: { engine.limiter.update(.init($0.engine.aggregatorLimits)) }),
+                            cardinalityLimits: { engine.limiter.update(.init($0.engine.aggregatorLimits)) },
+                            plans: { plans?.reloadFile() }),
             logger: logger)
         let services = DaemonServices(settings: settings, engine: engine, sinks: sinks, shardLog: shardLog,
                                       activated: activated, readiness: readiness, registry: registry, reload: reload,
-                                      flushInterval: flushInterval, logger: logger).make()
+                                      flushInterval: flushInterval, plans: plans, logger: logger).make()
 
         logger.info("meterd starting", metadata: [
             "shards": "\(configuration.shardCount)",

@@ -41,6 +41,12 @@ enum MetricHelp {
         "meterd_wal_torn_tail_bytes_total": "Bytes of torn write-ahead log tail truncated at start-up.",
         // Configuration
         "meterd_config_reloads_total": "Configuration reloads (SIGHUP), by result (applied, failed).",
+        // Plans and subscriptions (meterd.PlanService, docs/plans.md)
+        "meterd_plan_book_refreshes_total": "Polls of PostgreSQL for the plan catalog and subscriptions, by result (ok, failed).",
+        "meterd_plan_book_plans": "Plans in the plan book's catalog.",
+        "meterd_plan_book_subscribed_tenants": "Tenants with a subscription in force, as of the last refresh.",
+        "meterd_plan_book_last_refresh_timestamp_seconds": "Unix time of the last successful plan book refresh from PostgreSQL.",
+        "meterd_plan_file_reloads_total": "Re-reads of the plans file on SIGHUP, by result (applied, failed: the running catalog is kept).",
         // Redis mirror (meterd.RedisMirror)
         "meterd_redis_mirror_connected": "1 while the Redis mirror holds a connection.",
         "meterd_redis_mirror_rounds_total": "Flush rounds sent to Redis, by result.",

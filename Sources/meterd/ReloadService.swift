@@ -15,6 +15,8 @@ struct ReloadService: Service {
         var logLevel: @Sendable (Logger.Level) -> Void
         var flushInterval: @Sendable (Duration) -> Void
         var cardinalityLimits: @Sendable (DaemonSettings) -> Void
+        /// Re-reads the plans file (docs/plans.md); its own errors keep the running catalog.
+        var plans: @Sendable () -> Void = {}
     }
 
     let signals: UnixSignalsSequence
@@ -54,6 +56,7 @@ struct ReloadService: Service {
         if plan.applied.contains("log_level") { appliers.logLevel(plan.settings.logLevel) }
         if plan.applied.contains("flush_interval") { appliers.flushInterval(plan.settings.flushInterval) }
         if plan.applied.contains(where: { $0.hasPrefix("limits.") }) { appliers.cardinalityLimits(plan.settings) }
+        appliers.plans()
         Self.applied.increment()
         var metadata: Logger.Metadata = ["applied": "\(plan.applied)"]
         if !plan.needRestart.isEmpty { metadata["restart_needed_for"] = "\(plan.needRestart)" }

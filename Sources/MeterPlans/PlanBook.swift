@@ -1,0 +1,24 @@
+import Synchronization
+
+/// The plan book in force: the latest `PlanBookSnapshot`, swapped whole by the refresher and
+/// read by anyone. A read takes a mutex for a reference copy only (no I/O, no allocation), so
+/// it is cheap enough for the ingest path.
+public final class PlanBook: Sendable {
+    private let current: Mutex<PlanBookSnapshot>
+
+    public init(_ snapshot: PlanBookSnapshot = .empty) {
+        current = Mutex(snapshot)
+    }
+
+    public var snapshot: PlanBookSnapshot { current.withLock { $0 } }
+
+    public func replace(with snapshot: PlanBookSnapshot) {
+        current.withLock { $0 = snapshot }
+    }
+
+    /// Replaces the catalog and keeps the subscriptions (a reload of the plans file without
+    /// PostgreSQL).
+    public func replaceCatalog(with catalog: PlanCatalog) {
+        current.withLock { $0.catalog = catalog }
+    }
+}
