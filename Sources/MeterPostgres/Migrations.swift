@@ -20,6 +20,8 @@ public enum Migrations {
                   statements: WALCheckpointSQL.version4),
         Migration(version: 5, name: "persisted idempotency keys",
                   statements: DedupIDSQL.version5),
+        Migration(version: 7, name: "threshold alerts: fired record and delivery outbox",
+                  statements: AlertSQL.version7),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.
