@@ -48,6 +48,8 @@ public struct DaemonSettings: Sendable, Hashable {
     /// The `timescaledb.*` keys: hypertable chunks, compression and retention, applied at start-up
     /// where the extension is installed (ignored on plain PostgreSQL).
     public var schema = SchemaOptions()
+    /// The `alerts.*` keys: threshold alert delivery (docs/alerts.md).
+    public var alerts = AlertSettings()
 
     public init() {}
 }
