@@ -7,6 +7,8 @@ import MeterRedis
 public final class RedisPublishSink: AlertSink, @unchecked Sendable {
     // @unchecked: `connection` is used only by the runner's thread (attempt and close).
     public let name = "redis"
+    /// Connect and command timeout of one attempt (as the live-counter mirror's).
+    public static let defaultTimeout = Duration.seconds(2)
     let endpoint: RedisEndpoint
     let channel: String
     let timeout: Duration

@@ -35,7 +35,7 @@ struct AlertService: Service {
         }
         if let redis = settings.redisURL {
             sinks.append(RedisPublishSink(endpoint: try RedisEndpoint(url: redis), channel: alerts.redisChannel,
-                                          timeout: alerts.webhookTimeout))
+                                          timeout: RedisPublishSink.defaultTimeout))
         }
         sinks.append(NotifySink(channel: alerts.notifyChannel, connect: connect))
         var configuration = AlertDispatcherConfiguration(instance: instance)
