@@ -29,6 +29,9 @@ let package = Package(
         // Configuration file (YAML), environment and flags for meterd (MeterConfig).
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Threshold alerts only (MeterAlerts): the webhook's HTTP(S) client and its HMAC-SHA256.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // The pure engine: line protocol, exact quantities, sharded ring, aggregation. No sockets, no I/O.
@@ -120,6 +123,7 @@ let package = Package(
                 "MeterRedis",
                 "MeterWAL",
                 "MeterPlans",
+                "MeterAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -151,6 +155,37 @@ let package = Package(
         // Test helper for the crash test (appends until SIGKILL); the dependency above builds it.
         .executableTarget(name: "wal-crash-writer", dependencies: ["MeterWAL"], path: "Tests/WALCrashWriter",
                           swiftSettings: swiftSettings),
+
+        // Threshold alerts from "a level was crossed" to "delivered": the alert and its signed JSON,
+        // the exactly-once record and outbox in PostgreSQL, and the webhook, Redis and NOTIFY sinks
+        // (docs/alerts.md).
+        .target(
+            name: "MeterAlerts",
+            dependencies: [
+                "MeterCore",
+                "MeterPostgres",
+                "MeterRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterAlertsTests",
+            dependencies: [
+                "MeterAlerts", "MeterCore", "MeterPostgres", "MeterRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // meterctl: `send` lines and `load` (a bounded load generator) over UDP, TCP or Unix sockets.
         // MeterctlKit holds its sockets, datagram packing, pacing and line pool (unit-tested).

@@ -56,6 +56,8 @@ public struct DaemonSettings: Sendable, Hashable {
     /// `plans.refresh_seconds`: how often the plan book polls PostgreSQL for plan and
     /// subscription changes (the worst-case staleness).
     public var plansRefreshInterval: Duration = .seconds(10)
+    /// The `alerts.*` keys: threshold alert delivery (docs/alerts.md).
+    public var alerts = AlertSettings()
 
     public init() {}
 }

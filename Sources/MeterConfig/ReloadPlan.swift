@@ -96,5 +96,11 @@ public struct ReloadPlan: Sendable, Hashable {
         field("timescaledb.compress_after", \.schema.compressAfter),
         field("timescaledb.hourly_retention", \.schema.hourlyRetention),
         field("plans.file", \.plansFile), field("plans.refresh_seconds", \.plansRefreshInterval),
+        field("alerts.webhook_url", \.alerts.webhookURL), field("alerts.webhook_secret", \.alerts.webhookSecret),
+        field("alerts.webhook_timeout_ms", \.alerts.webhookTimeout),
+        field("alerts.retry_initial_ms", \.alerts.retryInitialDelay), field("alerts.retry_max_ms", \.alerts.retryMaxDelay),
+        field("alerts.retry_horizon_seconds", \.alerts.retryHorizon),
+        field("alerts.redis_channel", \.alerts.redisChannel), field("alerts.notify_channel", \.alerts.notifyChannel),
+        field("alerts.queue_size", \.alerts.queueSize), field("alerts.record_queue_size", \.alerts.recordQueueSize),
     ]
 }

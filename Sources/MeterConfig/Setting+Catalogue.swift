@@ -7,7 +7,7 @@ import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale + plans
+    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale + plans + alerts
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -140,5 +140,26 @@ extension Setting {
             settings.plansRefreshInterval = .milliseconds(Int64((seconds * 1000).rounded()))
             return nil
         },
+    ]
+
+    /// Threshold alert delivery (`AlertSettings`; checked by `AlertSettings.problems`).
+    static let alerts: [Setting] = [
+        Setting(key: "alerts.webhook_url", flag: nil, isSecret: true) { settings, text in
+            let url = String(text.trimmingSpaces)
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > "https://".count else {
+                return "expected an http:// or https:// URL"  // the value is a secret: not repeated
+            }
+            settings.alerts.webhookURL = url
+            return nil
+        },
+        .text("alerts.webhook_secret", flag: nil, secret: true, what: "secret") { $0.alerts.webhookSecret = $1 },
+        .int64("alerts.webhook_timeout_ms") { $0.alerts.webhookTimeout = .milliseconds($1) },
+        .int64("alerts.retry_initial_ms") { $0.alerts.retryInitialDelay = .milliseconds($1) },
+        .int64("alerts.retry_max_ms") { $0.alerts.retryMaxDelay = .milliseconds($1) },
+        .int64("alerts.retry_horizon_seconds") { $0.alerts.retryHorizon = .seconds($1) },
+        .text("alerts.redis_channel", flag: nil, what: "channel") { $0.alerts.redisChannel = $1 },
+        .text("alerts.notify_channel", flag: nil, what: "channel") { $0.alerts.notifyChannel = $1 },
+        .int("alerts.queue_size") { $0.alerts.queueSize = $1 },
+        .int("alerts.record_queue_size") { $0.alerts.recordQueueSize = $1 },
     ]
 }

@@ -22,6 +22,8 @@ public enum Migrations {
                   statements: DedupIDSQL.version5),
         Migration(version: 6, name: "plan catalog and subscriptions",
                   statements: PlanSQL.version6),
+        Migration(version: 7, name: "threshold alerts: fired record and delivery outbox",
+                  statements: AlertSQL.version7),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.

@@ -15,7 +15,7 @@ internal import Darwin
 /// ever spliced into SQL, and quantities travel as exact decimal text (never floating point).
 public final class PostgresConnection {
     /// libpq's connection handle; nil once closed.
-    private var handle: OpaquePointer?
+    var handle: OpaquePointer?
     /// The connection target, password masked: safe for errors and logs.
     public let redactedTarget: String
     /// The password given in the connection string, kept only to scrub it from messages.

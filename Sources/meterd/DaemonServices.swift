@@ -64,6 +64,8 @@ struct DaemonServices {
         let liveness = LivenessProbe(group: group, aggregateStats: aggregateStats, flushStats: flushStats)
         services.append(SystemdService(readiness: readiness, stats: ingestStats, liveness: liveness, logger: logger))
         if let mirror = sinks.mirror { services.insert(mirror, at: 0) }  // first started, last stopped
+        // Before the mirror: alerts of the final flush are still recorded and delivered.
+        if let alerts = sinks.alerts { services.insert(AlertService(dispatcher: alerts), at: 0) }
         return services
     }
 

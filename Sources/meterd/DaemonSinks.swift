@@ -1,4 +1,5 @@
 import Logging
+import MeterAlerts
 import MeterCore
 import MeterConfig
 import MeterIngest
@@ -14,6 +15,9 @@ struct DaemonSinks {
     var memory: InMemoryRollupSink?
     /// The Redis mirror service, when `redis` is set.
     var mirror: RedisMirror?
+    /// The threshold alert dispatcher, with PostgreSQL (`AlertService`): the quota evaluation
+    /// hands crossed levels to `alerts.record(_:)`.
+    var alerts: AlertDispatcher?
 
     init(settings: DaemonSettings, persistsDedup: Bool, instance: String, logger: Logger) throws {
         let configuration = settings.engine
@@ -28,5 +32,6 @@ struct DaemonSinks {
         }
         mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
         if let mirror { flush = MirroredRollupSink(committed: flush, mirror: mirror) }
+        alerts = try AlertService.dispatcher(settings: settings, instance: instance, logger: logger)
     }
 }

@@ -54,6 +54,18 @@ enum MetricHelp {
         "meterd_redis_mirror_errors_total": "Redis errors of the mirror, by kind.",
         "meterd_redis_mirror_lag_rounds": "Flush rounds waiting in the mirror queue.",
         "meterd_redis_mirror_needs_resync": "1 when Redis may differ from the committed totals (a round failed or was dropped).",
+        // Threshold alerts (MeterAlerts.AlertDispatcher, SinkRunner)
+        "meterd_alerts_recorded_total": "Threshold alerts handed to the record, by result (fired: first record, delivered; already_fired: recorded before, by any instance).",
+        "meterd_alerts_recovered_total": "Pending alert deliveries sent again at start-up from the outbox.",
+        "meterd_alerts_dropped_total": "Threshold alerts or delivery reports not taken, by reason (record_queue_full, report_queue_full, record_error).",
+        "meterd_alert_record_queue_depth": "Alert records waiting for PostgreSQL.",
+        "meterd_alert_record_errors_total": "PostgreSQL errors of the alert record, by kind.",
+        "meterd_alert_deliveries_total": "Alert deliveries a sink completed, by sink.",
+        "meterd_alert_delivery_retries_total": "Alert delivery attempts scheduled again after a failure, by sink.",
+        "meterd_alert_attempt_errors_total": "Failed alert delivery attempts, by sink and reason.",
+        "meterd_alert_delivery_failures_total": "Alert deliveries given up, by sink and reason (http_4xx, expired, queue_full, ...).",
+        "meterd_alert_queue_depth": "Alert deliveries waiting in a sink's queue.",
+        "meterd_alert_delivery_seconds": "Time from an alert reaching a sink's thread to its delivery, retries included.",
         // Process (MeterIngest.ProcessMetrics)
         "process_cpu_seconds_total": "User and system CPU time spent, in seconds.",
         "process_resident_memory_bytes": "Resident memory size, in bytes.",

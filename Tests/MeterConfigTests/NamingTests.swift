@@ -54,6 +54,6 @@ import Testing
             "flush_interval": "--flush-interval", "postgres": "--postgres", "redis": "--redis",
             "ring.shards": "--shards", "log_level": "--log-level", "debug_print_rollups": "--debug-print-rollups",
         ])
-        #expect(Setting.all.filter(\.isSecret).map(\.key).sorted() == ["http_auth.tokens", "postgres", "redis"])
+        #expect(Setting.all.filter(\.isSecret).map(\.key).sorted() == ["alerts.webhook_secret", "alerts.webhook_url", "http_auth.tokens", "postgres", "redis"])
     }
 }
