@@ -128,10 +128,7 @@ enum WALStartup {
                                             directory: String, logger: Logger) throws {
         let positions: [Int: Int64]
         do {
-            let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
-            defer { connection.close() }
-            try Migrations.apply(on: connection, options: schemaOptions)
-            positions = try WALCheckpointSQL.positions(on: connection, instance: instance)
+            positions = try readPositions(url: url, instance: instance, schemaOptions: schemaOptions)
         } catch {
             logger.warning("new data directory: PostgreSQL unreachable, cannot check that it holds no WAL positions of this instance; starting anyway",
                            metadata: ["error": "\(error)"])
@@ -168,10 +165,15 @@ enum WALStartup {
             status: "waiting for PostgreSQL to replay the WAL", resumed: "PostgreSQL reachable: replaying the WAL",
             logger: logger
         ) {
-            let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
-            defer { connection.close() }
-            try Migrations.apply(on: connection, options: schemaOptions)
-            return try WALCheckpointSQL.positions(on: connection, instance: instance)
+            try readPositions(url: url, instance: instance, schemaOptions: schemaOptions)
         }
+    }
+
+    /// One attempt: connects, migrates the schema and reads `instance`'s per-shard positions.
+    private static func readPositions(url: String, instance: String, schemaOptions: SchemaOptions) throws -> [Int: Int64] {
+        let connection = try PostgresConnection(connectionString: url, defaults: CheckpointedRollupWriter.connectionDefaults)
+        defer { connection.close() }
+        try Migrations.apply(on: connection, options: schemaOptions)
+        return try WALCheckpointSQL.positions(on: connection, instance: instance)
     }
 }
