@@ -28,10 +28,17 @@ public protocol RollupSink: Sendable {
     /// Gets ready to write, at start-up (a database sink connects and migrates its schema). A
     /// throw is not fatal: `write` tries again. Called on the writer thread before any write.
     func prepare() throws
+    /// How many writes this instance has committed, counted the way the durable record counts
+    /// them (PostgreSQL: this instance's `meterd.flush_checkpoints` position); `nil` when the
+    /// sink does not count. Readable from any thread; it changes only when a write returns, so
+    /// the batch being written commits as `committedWrites + 1`. Usage queries and the Redis
+    /// resync compare it with the counter they read next to the rows (docs/queries.md).
+    var committedWrites: Int64? { get }
 }
 
 extension RollupSink {
     public func prepare() throws {}
+    public var committedWrites: Int64? { nil }
     public func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws { try write(deltas) }
     public func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
         try write(deltas, covering: cut)
@@ -41,16 +48,26 @@ extension RollupSink {
 /// Keeps flushed totals in memory: used by tests and by the debug endpoint
 /// `GET /debug/rollups` until rollups are read from PostgreSQL.
 public final class InMemoryRollupSink: RollupSink {
-    private let totals = Mutex(RollupTotals())
+    private let totals = Mutex((rows: RollupTotals(), writes: Int64(0)))
 
     public init() {}
 
     public func write(_ deltas: [RollupDelta]) throws {
-        totals.withLock { $0.apply(deltas) }
+        totals.withLock { state in
+            state.rows.apply(deltas)
+            state.writes += 1
+        }
     }
 
     /// A copy of every row.
     public func rows() -> [RollupKey: RollupValue] {
-        totals.withLock { $0.rows }
+        totals.withLock { $0.rows.rows }
     }
+
+    /// A copy of every row and the count of writes they hold, read together.
+    public func rowsAndWrites() -> (rows: [RollupKey: RollupValue], writes: Int64) {
+        totals.withLock { ($0.rows.rows, $0.writes) }
+    }
+
+    public var committedWrites: Int64? { totals.withLock { $0.writes } }
 }

@@ -20,6 +20,8 @@ import Glibc
 /// (`CheckpointedRollupWriter.connectionDefaults`) keep a dead server from hanging a write.
 final class PostgresRollupSink: RollupSink {
     private let writer: Mutex<CheckpointedRollupWriter>
+    /// The writer's committed position, published after each write for readers on other threads.
+    private let position = Atomic<Int64>(0)
     private let logger: Logger
     /// With persisted deduplication: the shard count and `dedup.window_seconds`.
     private let dedup: (shards: Int, windowSeconds: Int64)?
@@ -47,6 +49,7 @@ final class PostgresRollupSink: RollupSink {
             logger.info("PostgreSQL ready", metadata: [
                 "schema.migrations_applied": "\(writer.lastAppliedMigrations)", "flush.position": "\(writer.position)",
             ])
+            position.store(writer.position, ordering: .releasing)
         }
     }
 
@@ -58,6 +61,8 @@ final class PostgresRollupSink: RollupSink {
     func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
         try write(deltas, covering: cut, ids: SeenIDs())
     }
+
+    var committedWrites: Int64? { position.load(ordering: .acquiring) }
 
     /// The most expired idempotency keys one flush deletes: enough to keep up with the keys it
     /// inserts (twice as many), and at least `minimumExpiry`.
@@ -82,6 +87,7 @@ final class PostgresRollupSink: RollupSink {
             if writer.lastAppliedMigrations != migrationsBefore, !writer.lastAppliedMigrations.isEmpty {
                 logger.info("schema migrations applied", metadata: ["versions": "\(writer.lastAppliedMigrations)"])
             }
+            position.store(writer.position, ordering: .releasing)
             if case .alreadyCommitted(let position) = outcome {
                 logger.notice("the previous rollup write had committed before its connection failed; not applied again",
                               metadata: ["flush.position": "\(position)"])

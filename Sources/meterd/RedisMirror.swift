@@ -272,6 +272,7 @@ struct MirroredRollupSink: RollupSink {
     }
 
     func prepare() throws { try committed.prepare() }
+    var committedWrites: Int64? { committed.committedWrites }
 }
 
 private final class MirrorThreadBody: Sendable {

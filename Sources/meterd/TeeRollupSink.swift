@@ -22,4 +22,5 @@ struct TeeRollupSink: RollupSink {
     }
 
     func prepare() throws { try durable.prepare() }
+    var committedWrites: Int64? { durable.committedWrites }
 }
