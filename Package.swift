@@ -123,6 +123,7 @@ let package = Package(
                 "MeterRedis",
                 "MeterWAL",
                 "MeterPlans",
+                "MeterQuota",
                 "MeterAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +190,10 @@ let package = Package(
 
         // meterctl: `send` lines and `load` (a bounded load generator) over UDP, TCP or Unix sockets.
         // MeterctlKit holds its sockets, datagram packing, pacing and line pool (unit-tested).
+        // Live per-period usage, threshold evaluation and entitlement checks (docs/quotas.md).
+        .target(name: "MeterQuota", dependencies: ["MeterCore", "MeterPlans", "MeterAlerts"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterQuotaTests", dependencies: ["MeterQuota", "MeterCore", "MeterPlans", "MeterAlerts"],
+                    swiftSettings: swiftSettings),
         .target(name: "MeterctlKit", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "meterctl",

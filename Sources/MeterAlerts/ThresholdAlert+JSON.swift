@@ -39,8 +39,8 @@ extension ThresholdAlert {
 }
 
 /// RFC 3339 UTC timestamps (`2026-12-02T01:23:45.678Z`) from Unix milliseconds.
-enum RFC3339 {
-    static func format(milliseconds: Int64, withFraction: Bool) -> String {
+public enum RFC3339 {
+    public static func format(milliseconds: Int64, withFraction: Bool) -> String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let fraction = milliseconds - seconds * 1000
         var time = time_t(seconds)

@@ -35,6 +35,9 @@ struct ShardLoop: Sendable {
     var logger = Logger(label: "meterd")
     /// Usage queries' requests for this shard's un-collected deltas (docs/queries.md).
     var snapshots: ShardSnapshotRequests? = nil
+    /// Receives what the aggregator's usage tap counted, once per turn, before snapshot
+    /// requests are answered (docs/quotas.md): the quota tracker.
+    var usageSink: (@Sendable ([ShardUsageTap.Delta]) -> Void)? = nil
     /// How long a shard whose batch the full WAL refused waits before offering it again.
     static let fullWait: useconds_t = 5_000
     /// How long a shard keeps offering a batch the full WAL refused (every `fullWait`, still
@@ -121,6 +124,11 @@ struct ShardLoop: Sendable {
                 published = snapshot
             }
         }
+        func passUsage() {
+            guard let usageSink, let tap = consumer.aggregator.usageTap else { return }
+            let deltas = tap.take()
+            if !deltas.isEmpty { usageSink(deltas) }
+        }
         func collect(round: Int) {
             var deltas: [RollupDelta] = []
             consumer.aggregator.collectDeltas(now: wallSeconds(), into: &deltas)
@@ -136,6 +144,7 @@ struct ShardLoop: Sendable {
                 break
             }
             publish()
+            passUsage()
             for source in barriers.takeClosed(shard: shard) { consumer.sourceTallies[source] = nil }
             // Snapshot requests are read before the round: a round requested before a query
             // is then collected before the query's answer (docs/queries.md).
@@ -156,6 +165,7 @@ struct ShardLoop: Sendable {
             if control.isStopping {
                 stopping = true
                 while drain() > 0 {}
+                passUsage()
                 if fullSince != nil {
                     logger.warning("WAL still full at shutdown: the rest of the ring was refused (wal_full), not counted",
                                    metadata: ["shard": "\(shard)", "refused": "\(refusedInEpisode)"])

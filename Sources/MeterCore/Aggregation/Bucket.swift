@@ -79,6 +79,8 @@ struct Series {
     var carryTime = Int64.min
     var carryValue: Int64 = 0
     var carryOpen = false
+    /// The series' slot in the shard's `ShardUsageTap`, -1 without one (or for sets).
+    var tapSlot: Int32 = -1
 
     init(key: [UInt8], hash: UInt64, type: MetricType, arrival: Int64) {
         self.key = key
@@ -87,6 +89,18 @@ struct Series {
         self.lastArrival = arrival
         // Hour, day and month: the steady state of a series that gets no late events.
         buckets.reserveCapacity(3)
+    }
+
+    /// The tenant and metric bytes of `key`.
+    func withTenantAndMetric<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+        key.withUnsafeBytes { raw in
+            let tenantLength = Int(raw.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
+            let metricLength = Int(raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            let tenantStart = SeriesKey.headerBytes
+            let metricStart = tenantStart + tenantLength
+            return body(UnsafeRawBufferPointer(rebasing: raw[tenantStart ..< metricStart]),
+                        UnsafeRawBufferPointer(rebasing: raw[metricStart ..< metricStart + metricLength]))
+        }
     }
 
     /// The tenant bytes and encoded dimensions region of `key`, for the cardinality limiter.

@@ -19,6 +19,8 @@ public final class ShardAggregator {
     @exclusivity(unchecked) var dedup: DedupWindow
     @exclusivity(unchecked) var series: [Series] = []
     @exclusivity(unchecked) var index = SeriesIndex()
+    /// Live per-hour totals of the tenants whose quotas are evaluated (`attach(tap:)`).
+    @exclusivity(unchecked) public private(set) var usageTap: ShardUsageTap?
 
     /// - Parameters:
     ///   - hasher: must be the hasher that encoded the records (series hashes are compared).
@@ -31,6 +33,17 @@ public final class ShardAggregator {
         self.hasher = hasher
         self.limiter = limiter
         self.dedup = DedupWindow(windowSeconds: dedupWindowSeconds, maxEntries: dedupMaxEntries)
+    }
+
+    /// Starts feeding `tap` with every accepted counter and gauge event (of the tenants the
+    /// tap counts). On the owner's thread; series that exist already are included.
+    public func attach(tap: ShardUsageTap) {
+        usageTap = tap
+        for position in series.indices {
+            series[position].tapSlot = series[position].withTenantAndMetric { tenant, metric in
+                tap.slot(tenant: tenant, metric: metric, type: series[position].type)
+            }
+        }
     }
 
     /// Live series in this shard.
@@ -88,7 +101,9 @@ public final class ShardAggregator {
         if let reason = limiter.admit(tenant: event.tenant, dimensions: event.dimensions) {
             return .failure(reason)
         }
-        series.append(Series(key: [UInt8](key), hash: hash, type: event.type, arrival: event.receivedAt))
+        var created = Series(key: [UInt8](key), hash: hash, type: event.type, arrival: event.receivedAt)
+        if let usageTap { created.tapSlot = usageTap.slot(tenant: event.tenant, metric: event.metric, type: event.type) }
+        series.append(created)
         index.insert(hash: hash, position: series.count - 1)
         return .success(series.count - 1)
     }
@@ -131,6 +146,8 @@ public final class ShardAggregator {
         series[position].buckets[positions.hour].addCounted(sum: hour)
         series[position].buckets[positions.day].addCounted(sum: day)
         series[position].buckets[positions.month].addCounted(sum: month)
+        usageTap?.addCounter(slot: series[position].tapSlot, hourStart: series[position].buckets[positions.hour].start,
+                             value: value)
         return .accepted
     }
 
@@ -154,6 +171,7 @@ public final class ShardAggregator {
             series[position].gauges[bucket].record(value, at: time)
             series[position].buckets[bucket].dirty = true
         }
+        usageTap?.addGauge(slot: series[position].tapSlot, hourStart: Grain.hour.bucketStart(containing: time), value: value)
         return .accepted
     }
 
