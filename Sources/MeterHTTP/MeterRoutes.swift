@@ -14,6 +14,8 @@ public struct MeterRoutes: Sendable {
     let reporter: MetricsReporter?
     let readiness: Readiness
     let rollups: InMemoryRollupSink?
+    /// `/v1/entitlement` and `/v1/forecast`.
+    public var entitlements = EntitlementRoutes(lookup: nil)
 
     public init(registry: PrometheusCollectorRegistry, reporter: MetricsReporter?, readiness: Readiness,
                 rollups: InMemoryRollupSink?) {
@@ -38,6 +40,10 @@ public struct MeterRoutes: Sendable {
         case "/readyz":
             return readiness.isReady ? HTTPResponse(status: .ok, text: "ready\n")
                 : HTTPResponse(status: .serviceUnavailable, text: "not ready: listeners are binding\n")
+        case "/v1/entitlement":
+            return entitlements.respond(request, view: .entitlement)
+        case "/v1/forecast":
+            return entitlements.respond(request, view: .forecast)
         case "/debug/rollups":
             guard let rollups else {
                 return HTTPResponse(status: .notFound, text: "rollups are kept in PostgreSQL only; set debug_rollups: true to keep a copy in memory\n")

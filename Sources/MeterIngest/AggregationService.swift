@@ -30,6 +30,8 @@ public struct AggregationService: Service {
     let log: ShardLog?
     /// Where usage queries ask the shard threads for their un-collected deltas.
     public let snapshots: ShardSnapshotRequests
+    /// Receives each shard turn's usage-tap counts (the quota tracker, docs/quotas.md).
+    public var usageSink: (@Sendable ([ShardUsageTap.Delta]) -> Void)? = nil
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
@@ -66,7 +68,7 @@ public struct AggregationService: Service {
         let mailbox = FlushMailbox(shardCount: shardCount)
         let threads = ShardThreads(loops: (0..<shardCount).map {
             ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats, log: log, logger: logger,
-                      snapshots: snapshots)
+                      snapshots: snapshots, usageSink: usageSink)
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }

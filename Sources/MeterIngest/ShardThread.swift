@@ -66,7 +66,15 @@ struct ShardLoop: Sendable {
         // refused batch too: its earlier records in that batch are refused, not counted.
         var loggedEnd: Int64 = 0
         let barriers = engine.barriers
+        // Hands the tap's counts to the quota tracker: once per turn, and before a marker is
+        // answered, so a `#check` after a `#sync` answer sees the events before the `#sync`.
+        func passUsage() {
+            guard let usageSink, let tap = consumer.aggregator.usageTap else { return }
+            let deltas = tap.take()
+            if !deltas.isEmpty { usageSink(deltas) }
+        }
         consumer.onMarker = { [log] _, barrier, tally in
+            passUsage()
             guard let log else {
                 barriers.markerDone(barrier: barrier, tally: tally, durable: false)
                 return
@@ -123,11 +131,6 @@ struct ShardLoop: Sendable {
                 stats.publish(shard: shard, snapshot)
                 published = snapshot
             }
-        }
-        func passUsage() {
-            guard let usageSink, let tap = consumer.aggregator.usageTap else { return }
-            let deltas = tap.take()
-            if !deltas.isEmpty { usageSink(deltas) }
         }
         func collect(round: Int) {
             var deltas: [RollupDelta] = []

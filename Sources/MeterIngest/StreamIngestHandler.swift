@@ -24,6 +24,8 @@ final class StreamIngestHandler: ChannelDuplexHandler {
         let counts: IngestCounts
         let started: UInt64
         var answer: String?
+        /// An entitlement check: its answer is computed when the answers before it are out.
+        var check: (@Sendable () -> String)? = nil
     }
 
     static let retryInterval = TimeAmount.microseconds(500)
@@ -60,8 +62,13 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     static let barrierSeconds = Metrics.Timer(label: "meterd_sync_barrier_seconds")
     static let barriersAnswered = Counter(label: "meterd_sync_barriers_total")
 
-    init(worker: IngestWorker, transport: Transport, stats: IngestStats, tracker: ConnectionTracker, barriers: BarrierBoard) {
+    private let entitlementCheck: EntitlementCheck?
+    static let checksAnswered = Counter(label: "meterd_stream_checks_total")
+
+    init(worker: IngestWorker, transport: Transport, stats: IngestStats, tracker: ConnectionTracker, barriers: BarrierBoard,
+         entitlementCheck: EntitlementCheck? = nil) {
         self.worker = worker
+        self.entitlementCheck = entitlementCheck
         self.barriers = barriers
         worker.source = barriers.makeSource()
         self.transport = transport
@@ -143,8 +150,9 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     /// A metric line to the worker, or a barrier request. False: declined (ring full or too
     /// many barriers outstanding), offer the same line again later.
     private func offer(line: UnsafeRawBufferPointer, now: Int64) -> Bool {
-        if line.first == UInt8(ascii: "#"), let request = SyncBarrier.parse(line) {
-            return offerBarrier(request)
+        if line.first == UInt8(ascii: "#") {
+            if let request = SyncBarrier.parse(line) { return offerBarrier(request) }
+            if let request = CheckCommand.parse(line) { return offerCheck(request) }
         }
         return worker.offer(line: line, now: now)
     }
@@ -175,6 +183,28 @@ final class StreamIngestHandler: ChannelDuplexHandler {
         return true
     }
 
+    /// Queues a `#check`'s answer behind the answers before it; computed when they are out,
+    /// so a check after a `#sync` sees what the sync covered.
+    private func offerCheck(_ request: CheckCommand.Request) -> Bool {
+        // A barrier still waiting for ring space goes first, and the bound holds for checks too.
+        guard offering == nil, outstanding.count < SyncBarrier.maxOutstanding else { return false }
+        var entry = Barrier(id: 0, token: "", counts: IngestCounts(), started: 0, answer: nil)
+        switch request {
+        case .malformed(let reason):
+            entry.answer = "#error \(reason)"
+        case .check(let tenant, let metric):
+            if let entitlementCheck {
+                entry.check = { entitlementCheck(tenant, metric) }
+            } else {
+                entry.answer = "#error check_unavailable"
+            }
+        }
+        outstanding.append(entry)
+        Self.checksAnswered.increment()
+        writeAnswers()
+        return true
+    }
+
     /// Every shard reported barrier `id` of this connection; answers go out in request order.
     private func barrierDone(_ id: UInt64, tally: BarrierTally, durable: Bool) {
         guard let index = outstanding.firstIndex(where: { $0.id == id }) else { return }
@@ -192,7 +222,7 @@ final class StreamIngestHandler: ChannelDuplexHandler {
     /// Writes the answers at the front of `outstanding`, in order.
     private func writeAnswers() {
         var wrote = false
-        while let first = outstanding.first, let answer = first.answer {
+        while let first = outstanding.first, let answer = first.answer ?? first.check?() {
             outstanding.removeFirst()
             if let context, !inactive {
                 var buffer = context.channel.allocator.buffer(capacity: answer.utf8.count + 1)

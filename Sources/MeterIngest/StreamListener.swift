@@ -42,6 +42,9 @@ public struct StreamListener: Service {
     let readiness: Readiness
     let group: any EventLoopGroup
     let logger: Logger
+    /// Answers `#check <tenant> <metric>` with its `#checked` line (the quota tracker); nil:
+    /// checks are answered `#error check_unavailable` (no plans configured).
+    public var entitlementCheck: EntitlementCheck? = nil
 
     public init(endpoint: Endpoint, boundSocket: NIOBSDSocket.Handle? = nil, engine: MeterEngine, stats: IngestStats,
                 readiness: Readiness, group: any EventLoopGroup, logger: Logger) {
@@ -59,6 +62,7 @@ public struct StreamListener: Service {
         let engine = engine
         let stats = stats
         let transport = endpoint.transport
+        let check = entitlementCheck
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -66,7 +70,8 @@ public struct StreamListener: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = StreamIngestHandler(worker: engine.makeWorker(policy: .report), transport: transport,
-                                                      stats: stats, tracker: tracker, barriers: engine.barriers)
+                                                      stats: stats, tracker: tracker, barriers: engine.barriers,
+                                                      entitlementCheck: check)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -92,3 +97,6 @@ public struct StreamListener: Service {
         logger.info("listener closed", metadata: ["listener": "\(transport.label)"])
     }
 }
+
+/// The `#check <tenant> <metric>` answer line of the stream protocol (`CheckCommand`).
+public typealias EntitlementCheck = @Sendable (_ tenant: String, _ metric: String) -> String

@@ -11,7 +11,7 @@ struct Meterctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meterctl",
         abstract: "Send usage events to meterd, or load-test it; check a plans file.",
-        subcommands: [Send.self, Load.self, Plans.self]
+        subcommands: [Send.self, Load.self, Plans.self, Check.self]
     )
 }
 
