@@ -139,7 +139,15 @@ let package = Package(
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "MeterCore", "MeterWAL"], swiftSettings: swiftSettings),
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
-        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis", "MeterPlans"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis", "MeterPlans",
+                                                              "MeterTestSupport", "MeterAlerts"], swiftSettings: swiftSettings),
+        // Test helpers shared by several test targets (a webhook receiver).
+        .target(name: "MeterTestSupport", dependencies: [
+            "MeterAlerts",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/MeterTestSupport", swiftSettings: swiftSettings),
 
         // libpq, the PostgreSQL C client library, as a system library (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -178,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "MeterAlertsTests",
             dependencies: [
-                "MeterAlerts", "MeterCore", "MeterPostgres", "MeterRedis",
+                "MeterAlerts", "MeterCore", "MeterPostgres", "MeterRedis", "MeterTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

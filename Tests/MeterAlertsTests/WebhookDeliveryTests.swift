@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeterPostgres
+import MeterTestSupport
 import Synchronization
 import Testing
 @testable import MeterAlerts

@@ -5,30 +5,30 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A webhook receiver the tests run: a small NIO HTTP/1.1 server on loopback that verifies
+/// A webhook receiver the tests run (shared by the alert and end-to-end tests): a small NIO HTTP/1.1 server on loopback that verifies
 /// each request's `Meterd-Signature` with the shared secret, records it, and answers with the
 /// status `answer` chooses for the n-th request (0-based).
-final class WebhookReceiver: Sendable {
-    struct Request: Sendable {
-        var alertID: String?
-        var body: String
-        var verdict: AlertSignature.Verdict
-        var status: Int
+public final class WebhookReceiver: Sendable {
+    public struct Request: Sendable {
+        public var alertID: String?
+        public var body: String
+        public var verdict: AlertSignature.Verdict
+        public var status: Int
     }
 
-    let secret: String
-    let answer: @Sendable (Int) -> Int
+    public let secret: String
+    public let answer: @Sendable (Int) -> Int
     private let log = Mutex<[Request]>([])
     private let channel: Mutex<(any Channel)?> = Mutex(nil)
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(secret: String, answer: @escaping @Sendable (Int) -> Int = { _ in 200 }) {
+    public init(secret: String, answer: @escaping @Sendable (Int) -> Int = { _ in 200 }) {
         self.secret = secret
         self.answer = answer
     }
 
     /// Binds a free loopback port (or `port`); returns the URL to post to.
-    func start(port: Int = 0) throws -> String {
+    public func start(port: Int = 0) throws -> String {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
@@ -42,17 +42,17 @@ final class WebhookReceiver: Sendable {
         return "http://127.0.0.1:\(bound.localAddress!.port!)/hooks/meterd"
     }
 
-    func stop() {
+    public func stop() {
         if let bound = channel.withLock({ $0 }) { try? bound.close().wait() }
         try? group.syncShutdownGracefully()
     }
 
-    var requests: [Request] { log.withLock { $0 } }
+    public var requests: [Request] { log.withLock { $0 } }
     /// Requests answered 2xx, in arrival order.
-    var accepted: [Request] { requests.filter { (200..<300).contains($0.status) } }
+    public var accepted: [Request] { requests.filter { (200..<300).contains($0.status) } }
 
     /// Waits until `condition` holds on the requests or `timeout` passes.
-    func waitFor(timeout: Duration = .seconds(10), _ condition: ([Request]) -> Bool) async -> Bool {
+    public func waitFor(timeout: Duration = .seconds(10), _ condition: ([Request]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(requests) { return true }
