@@ -105,11 +105,11 @@ public final class AlertDispatcher: Sendable {
         let deadline = ContinuousClock.now + limit
         for runner in runners { runner.stop() }
         while runners.contains(where: { !$0.isFinished }) && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            await uncancelledSleep(.milliseconds(10))
         }
         commands.close()
         while started.load(ordering: .acquiring) && !finished.load(ordering: .acquiring) && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            await uncancelledSleep(.milliseconds(10))
         }
     }
 

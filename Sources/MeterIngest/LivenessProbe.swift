@@ -1,3 +1,4 @@
+import MeterCore
 import NIOCore
 import Synchronization
 
@@ -56,7 +57,7 @@ public struct LivenessProbe: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + stallLimit
         while !ran.allSatisfy(\.isSet) && clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
+            await uncancelledSleep(.milliseconds(5))
         }
         return ran.enumerated().filter { !$0.element.isSet }.map { "event loop \($0.offset) did not run a task within \(stallLimit)" }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MeterAlerts
 import MeterPostgres
 import MeterRedis
 import MeterTestSupport
