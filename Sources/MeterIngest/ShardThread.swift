@@ -23,6 +23,10 @@ struct ShardLoop: Sendable {
     static let idleWait = Duration.milliseconds(20)
     /// Drains between two checks of the flusher's requests while the shard stays busy.
     static let drainsPerCheck = 64
+    /// How often a shard hands its usage tap's counts to the quota tracker: the counts of a
+    /// tenant's hour add up in the tap meanwhile (fewer, larger handovers under load), and an
+    /// alert still follows its crossing event by about this much (docs/quotas.md).
+    static let usagePassInterval = Duration.milliseconds(100)
 
     let engine: MeterEngine
     let shard: Int
@@ -66,15 +70,20 @@ struct ShardLoop: Sendable {
         // refused batch too: its earlier records in that batch are refused, not counted.
         var loggedEnd: Int64 = 0
         let barriers = engine.barriers
-        // Hands the tap's counts to the quota tracker: once per turn, and before a marker is
-        // answered, so a `#check` after a `#sync` answer sees the events before the `#sync`.
-        func passUsage() {
+        // Hands the tap's counts to the quota tracker: at most every `usagePassInterval`, and
+        // before a marker is answered, so a `#check` after a `#sync` answer sees the events
+        // before the `#sync`.
+        var lastUsagePass = ContinuousClock.now
+        func passUsage(force: Bool) {
             guard let usageSink, let tap = consumer.aggregator.usageTap else { return }
+            let now = ContinuousClock.now
+            guard force || now - lastUsagePass >= Self.usagePassInterval else { return }
+            lastUsagePass = now
             let deltas = tap.take()
             if !deltas.isEmpty { usageSink(deltas) }
         }
         consumer.onMarker = { [log] _, barrier, tally in
-            passUsage()
+            passUsage(force: true)
             guard let log else {
                 barriers.markerDone(barrier: barrier, tally: tally, durable: false)
                 return
@@ -147,7 +156,7 @@ struct ShardLoop: Sendable {
                 break
             }
             publish()
-            passUsage()
+            passUsage(force: false)
             for source in barriers.takeClosed(shard: shard) { consumer.sourceTallies[source] = nil }
             // Snapshot requests are read before the round: a round requested before a query
             // is then collected before the query's answer (docs/queries.md).
@@ -168,7 +177,7 @@ struct ShardLoop: Sendable {
             if control.isStopping {
                 stopping = true
                 while drain() > 0 {}
-                passUsage()
+                passUsage(force: true)
                 if fullSince != nil {
                     logger.warning("WAL still full at shutdown: the rest of the ring was refused (wal_full), not counted",
                                    metadata: ["shard": "\(shard)", "refused": "\(refusedInEpisode)"])

@@ -48,30 +48,10 @@ public final class QuotaTracker: Sendable {
         }
     }
 
-    struct TenantState {
-        var epoch: UInt64
-        var anchor: Int64
-        var from: Int64
-        var seeded = false
-        /// By usage-window start, then metric.
-        var usage: [Int64: [String: PeriodUsage]] = [:]
-    }
-
-    struct FiredKey: Hashable {
-        let tenant: String
-        let metric: String
-        let periodStart: Int64
-        let quota: Int64
-        let level: AlertLevel
-    }
-
     struct State {
         var tenants: [String: TenantState] = [:]
         var book = PlanBookSnapshot.empty
         var nextEpoch: UInt64 = 1
-        /// Levels this process already handed to the alert record (which keeps them exactly
-        /// once across restarts and instances): not handed again on every later event.
-        var fired: Set<FiredKey> = []
     }
 
     private let state = Mutex(State())
@@ -101,30 +81,30 @@ public final class QuotaTracker: Sendable {
     /// new epoch and are returned to be seeded; tenants no longer subscribed are dropped; a
     /// changed plan (quota) is evaluated at once. Call it with every refresh of the book.
     public func update(book: PlanBookSnapshot) -> [SeedRequest] {
-        let now = nowMilliseconds() / 1000
+        let now = nowMilliseconds()
         var requests: [SeedRequest] = []
         let alerts = state.withLock { state -> [ThresholdAlert] in
             state.book = book
             var subscribed: Set<String> = []
             for tenant in book.subscriptions.keys {
-                guard let subscription = book.subscription(of: tenant, at: now),
-                      let period = subscription.period(at: now) else { continue }
+                guard let terms = TenantTerms(book: book, tenant: tenant, at: now / 1000) else { continue }
                 subscribed.insert(tenant)
-                if let known = state.tenants[tenant], known.anchor == subscription.billingAnchor {
-                    state.tenants[tenant]?.prune(before: UsageWindow(period: period).start)
+                if state.tenants[tenant]?.terms.anchor == terms.anchor {
+                    state.tenants[tenant]?.take(terms)
                     continue
                 }
-                let request = SeedRequest(tenant: tenant, epoch: state.takeEpoch(),
-                                          from: UsageWindow(period: period).start)
-                state.tenants[tenant] = TenantState(epoch: request.epoch, anchor: subscription.billingAnchor, from: request.from)
+                let request = SeedRequest(tenant: tenant, epoch: state.takeEpoch(), from: terms.window.start)
+                state.tenants[tenant] = TenantState(name: tenant, epoch: request.epoch, terms: terms)
                 requests.append(request)
             }
             for tenant in state.tenants.keys where !subscribed.contains(tenant) {
                 state.tenants[tenant] = nil
             }
-            state.fired = state.fired.filter { subscribed.contains($0.tenant) }
-            let tracked = Array(state.tenants.keys)
-            return tracked.flatMap { tenant in evaluate(tenant: tenant, metrics: nil, state: &state, now: now) }
+            var alerts: [ThresholdAlert] = []
+            for tenant in state.tenants.keys {
+                state.tenants[tenant]?.evaluateAll(nowMilliseconds: now, into: &alerts)
+            }
+            return alerts
         }
         deliver(alerts)
         return requests
@@ -137,7 +117,7 @@ public final class QuotaTracker: Sendable {
         state.withLock { state -> SeedRequest? in
             guard let known = state.tenants[request.tenant], known.epoch == request.epoch, !known.seeded else { return nil }
             let retry = SeedRequest(tenant: request.tenant, epoch: state.takeEpoch(), from: known.from)
-            state.tenants[request.tenant] = TenantState(epoch: retry.epoch, anchor: known.anchor, from: known.from)
+            state.tenants[request.tenant] = TenantState(name: request.tenant, epoch: retry.epoch, terms: known.terms)
             return retry
         }
     }
@@ -145,19 +125,12 @@ public final class QuotaTracker: Sendable {
     /// The seeding query's answer: from here on the tenant's usage is complete, and its
     /// levels are evaluated.
     public func seeded(_ request: SeedRequest, rows: [SeedRow]) {
-        let now = nowMilliseconds() / 1000
+        let now = nowMilliseconds()
         let alerts = state.withLock { state -> [ThresholdAlert] in
-            guard var tenant = state.tenants[request.tenant], tenant.epoch == request.epoch, !tenant.seeded else { return [] }
-            for row in rows {
-                if let maximum = row.maximum {
-                    tenant.add(metric: row.metric, hourStart: row.hourStart) { $0.addGauge(maximum: maximum, events: row.events) }
-                } else {
-                    tenant.add(metric: row.metric, hourStart: row.hourStart) { $0.addCounter(row.sum, events: row.events) }
-                }
-            }
-            tenant.seeded = true
-            state.tenants[request.tenant] = tenant
-            return evaluate(tenant: request.tenant, metrics: nil, state: &state, now: now)
+            guard let known = state.tenants[request.tenant], known.epoch == request.epoch, !known.seeded else { return [] }
+            var alerts: [ThresholdAlert] = []
+            state.tenants[request.tenant]?.seed(rows, nowMilliseconds: now, into: &alerts)
+            return alerts
         }
         deliver(alerts)
     }
@@ -166,23 +139,15 @@ public final class QuotaTracker: Sendable {
 
     /// What a shard's tap counted in one turn.
     public func receive(_ deltas: [ShardUsageTap.Delta]) {
-        let now = nowMilliseconds() / 1000
+        let now = nowMilliseconds()
         let alerts = state.withLock { state -> [ThresholdAlert] in
-            var touched: [String: Set<String>] = [:]
+            var alerts: [ThresholdAlert] = []
+            // One lookup per delta, updated in place (a copy of a tenant's state would copy its
+            // usage tables on write).
             for delta in deltas {
-                guard var tenant = state.tenants[delta.tenant], tenant.epoch == delta.epoch else { continue }
-                switch delta.type {
-                case .counter:
-                    tenant.add(metric: delta.metric, hourStart: delta.hourStart) { $0.addCounter(delta.sum, events: delta.events) }
-                case .gauge:
-                    tenant.add(metric: delta.metric, hourStart: delta.hourStart) { $0.addGauge(maximum: delta.maximum, events: delta.events) }
-                case .set:
-                    continue
-                }
-                state.tenants[delta.tenant] = tenant
-                if tenant.seeded { touched[delta.tenant, default: []].insert(delta.metric) }
+                state.tenants[delta.tenant]?.record(delta, nowMilliseconds: now, into: &alerts)
             }
-            return touched.flatMap { tenant, metrics in evaluate(tenant: tenant, metrics: metrics, state: &state, now: now) }
+            return alerts
         }
         deliver(alerts)
     }
@@ -224,47 +189,9 @@ public final class QuotaTracker: Sendable {
         state.withLock { state in (state.tenants.count, state.tenants.values.count(where: \.seeded)) }
     }
 
-    // MARK: - Evaluation
-
-    private func evaluate(tenant: String, metrics: Set<String>?, state: inout State, now: Int64) -> [ThresholdAlert] {
-        guard let known = state.tenants[tenant], known.seeded else { return [] }
-        guard let subscription = state.book.subscription(of: tenant, at: now), let plan = state.book.catalog[subscription.planID],
-              let period = subscription.period(at: now) else { return [] }
-        let window = UsageWindow(period: period)
-        guard let usage = known.usage[window.start] else { return [] }
-        var alerts: [ThresholdAlert] = []
-        let crossedAt = nowMilliseconds()
-        for (metric, metricUsage) in usage where metrics?.contains(metric) ?? true {
-            guard case .limited(let quota)? = plan.metrics[metric]?.included else { continue }
-            let used = metricUsage.used
-            for level in ThresholdLevels.reached(used: used, quota: quota) {
-                let key = FiredKey(tenant: tenant, metric: metric, periodStart: period.start, quota: quota.units, level: level)
-                guard state.fired.insert(key).inserted else { continue }
-                alerts.append(ThresholdAlert(tenant: tenant, metric: metric, level: level, periodStart: period.start,
-                                             periodEnd: period.end, used: used.clampedQuantity, quota: quota,
-                                             crossedAtMilliseconds: crossedAt))
-            }
-        }
-        return alerts
-    }
-
     private func deliver(_ alerts: [ThresholdAlert]) {
         guard !alerts.isEmpty else { return }
         onAlerts(alerts)
-    }
-}
-
-extension QuotaTracker.TenantState {
-    /// Adds to the usage of the window holding `hourStart`; hours before `from` are not tracked.
-    mutating func add(metric: String, hourStart: Int64, _ change: (inout PeriodUsage) -> Void) {
-        guard hourStart >= from, let window = UsageWindow.containing(hour: hourStart, anchor: anchor) else { return }
-        change(&usage[window.start, default: [:]][metric, default: PeriodUsage()])
-    }
-
-    /// Drops the windows that ended before `start` (the current window's start).
-    mutating func prune(before start: Int64) {
-        usage = usage.filter { $0.key >= start }
-        from = max(from, start)
     }
 }
 

@@ -20,13 +20,38 @@ struct Check: ParsableCommand {
     var raw = false
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 10.0
+    @Option(name: .customLong("repeat"), help: "Ask this many times in a row on one connection and print the round-trip latency (p50, p99, max) instead of the answer (a benchmark client).")
+    var repetitions: Int?
 
     @Argument(help: "The tenant.")
     var tenant: String
     @Argument(help: "The metric.")
     var metric: String
 
+    /// `times` checks one after the other; prints `checks=N p50_ms=... p99_ms=... max_ms=...`.
+    private func measure(_ connection: Connection, times: Int) throws {
+        let request = Array("#check \(tenant) \(metric)\n".utf8)[...]
+        var latencies: [Double] = []
+        latencies.reserveCapacity(times)
+        for _ in 0..<times {
+            let start = Clock.now()
+            try connection.writeAll(request)
+            guard connection.readLine(startingWith: ["#checked", "#error"], timeout: timeout) != nil else {
+                printError("no answer from \(connection.target) within \(timeout) s")
+                throw ExitCode(2)
+            }
+            latencies.append((Clock.now() - start) * 1000)
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> String {
+            let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            return String(Double(Int((value * 1000).rounded())) / 1000)  // microsecond resolution
+        }
+        print("checks=\(times) p50_ms=\(percentile(0.5)) p99_ms=\(percentile(0.99)) max_ms=\(percentile(1))")
+    }
+
     func validate() throws {
+        if let repetitions, !(1...10_000_000).contains(repetitions) { throw ValidationError("--repeat must be between 1 and 10000000") }
         for (name, value) in [("tenant", tenant), ("metric", metric)] where value.isEmpty || value.contains(where: \.isWhitespace) {
             throw ValidationError("the \(name) must be one word, got '\(value)'")
         }
@@ -46,6 +71,7 @@ struct Check: ParsableCommand {
             }
         }
         let connection = try Connection(target)
+        if let repetitions { return try measure(connection, times: repetitions) }
         try connection.writeAll(Array("#check \(tenant) \(metric)\n".utf8)[...])
         guard let line = connection.readLine(startingWith: ["#checked", "#error"], timeout: timeout) else {
             printError("no answer from \(target) within \(timeout) s")

@@ -15,5 +15,6 @@ let benchmarks: @Sendable () -> Void = {
     registerLineParserBenchmarks()
     registerShardedRingBenchmarks()
     registerShardAggregatorBenchmarks()
+    registerShardUsageTapBenchmarks()
     registerPipelineBenchmarks()
 }
