@@ -40,17 +40,20 @@ struct DaemonServices {
         } else {
             logger.warning("no http api token configured: only \(settings.httpAuth.exemptPaths.joined(separator: ", ")) are served (set http_auth.tokens or http_auth.token_file)")
         }
+        let aggregation = AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
+                                             stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog,
+                                             usageStore: sinks.usage)
+        let usage = UsageQueries(mailbox: aggregation.queries, limits: settings.usageQuery)
         var services: [any Service] = [
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger, auth: auth,
                        events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
-                       responder: { routes.respond($0) }),
+                       usage: UsageEndpoint(queries: usage), responder: { routes.respond($0) }),
             reload,
         ]
         if let plans { services.append(plans) }
         services += [
-            AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
-                               stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
+            aggregation,
             UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
             StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
