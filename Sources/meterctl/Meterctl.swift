@@ -10,8 +10,8 @@ import Glibc
 struct Meterctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meterctl",
-        abstract: "Send usage events to meterd, or load-test it; check a plans file.",
-        subcommands: [Send.self, Load.self, Plans.self]
+        abstract: "Send usage events to meterd, or load-test it; query usage; check a plans file.",
+        subcommands: [Send.self, Load.self, Usage.self, HTTPLatencyCommand.self, Plans.self]
     )
 }
 
