@@ -78,7 +78,7 @@ public struct AggregationService: Service {
         defer { writer.stop() }
         let queryThread = FlushWriterThread()
         defer { queryThread.stop() }
-        let usage = UsageQueryRunner(mailbox: queries, snapshots: snapshots, store: usageStore, thread: queryThread)
+        var usage = UsageQueryRunner(mailbox: queries, snapshots: snapshots, store: usageStore, thread: queryThread)
         // Connect and migrate at start-up, on the writer thread (it blocks); a failure only
         // means the first flush connects instead.
         writer.submit { [sink] in try? sink.prepare() }
@@ -112,6 +112,9 @@ public struct AggregationService: Service {
             holding = false
             round += 1
             control.requestFlush(round: round)
+            // Idle shard threads sleep up to `ShardLoop.idleWait`: wake them, so the loop (and
+            // a usage query waiting for it) does not wait that long for the round.
+            for shard in 0..<shardCount { engine.ring.wakeConsumer(shard: shard) }
             let taken = await Self.take(round: round, from: mailbox)
             flusher.add(taken.deltas, cut: taken.cut, ids: taken.ids)
             flusher.step()
@@ -119,8 +122,10 @@ public struct AggregationService: Service {
 
         // Graceful shutdown: the listeners are closed; drain the ring and flush what is left,
         // retrying for at most `finalFlushWindow` (a write already running is waited for).
-        control.stop()
+        // Waiting queries fail; a run whose read is under way is answered (and its hold released).
         queries.close()
+        await usage.finish(&flusher)
+        control.stop()
         let (deltas, cut, ids) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()
         snapshots.close()

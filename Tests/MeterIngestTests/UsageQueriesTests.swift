@@ -1,5 +1,9 @@
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import MeterCore
 @testable import MeterIngest
@@ -10,13 +14,26 @@ import Testing
 struct UsageQueriesTests {
     typealias Snapshots = ShardSnapshotRequestsTests
 
-    static func service(flushInterval: Duration, sink: InMemoryRollupSink) -> (MeterEngine, AggregationService, UsageQueries) {
+    /// The in-memory store, read `delay` late: a slow PostgreSQL read, during which the loop
+    /// keeps collecting rounds and must start no write.
+    struct SlowStore: UsageStore {
+        let store: InMemoryUsageStore
+        let delay: useconds_t
+        func read(_ request: UsageRequest) throws -> StoredUsage {
+            usleep(delay)
+            return try store.read(request)
+        }
+    }
+
+    static func service(flushInterval: Duration, sink: InMemoryRollupSink,
+                        storeDelay: useconds_t = 0) -> (MeterEngine, AggregationService, UsageQueries) {
         var configuration = EngineConfiguration()
         configuration.shardCount = 3
         let engine = MeterEngine(configuration: configuration, hasher: ByteHasher(seed: 9))
         let service = AggregationService(engine: engine, sink: sink, flushInterval: FlushInterval(flushInterval),
                                          stats: AggregateStats(shardCount: 3), flushStats: FlushStats(),
-                                         logger: Logger(label: "test"), usageStore: InMemoryUsageStore(sink: sink))
+                                         logger: Logger(label: "test"),
+                                         usageStore: SlowStore(store: InMemoryUsageStore(sink: sink), delay: storeDelay))
         return (engine, service, UsageQueries(mailbox: service.queries, limits: UsageQueryLimits()))
     }
 
@@ -32,9 +49,13 @@ struct UsageQueriesTests {
 
     /// While events flow and flushes run every 5 ms, every answer counts at most what was sent
     /// (never a delta twice) and the last one everything (nothing lost once the ring drained).
-    @Test func answersNeverCountTwiceWhileFlushesRun() async throws {
+    /// With a store read of 100 ms, rounds are collected during the read while the hold keeps
+    /// their rows (and the snapshot's) from being written: without the hold they would be
+    /// counted from the snapshot and from the store.
+    @Test(arguments: [0, 100_000] as [useconds_t])
+    func answersNeverCountTwiceWhileFlushesRun(storeDelay: useconds_t) async throws {
         let sink = InMemoryRollupSink()
-        let (engine, service, queries) = Self.service(flushInterval: .milliseconds(5), sink: sink)
+        let (engine, service, queries) = Self.service(flushInterval: .milliseconds(5), sink: sink, storeDelay: storeDelay)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             var sent: Int64 = 0

@@ -3,19 +3,51 @@ import Synchronization
 
 /// Runs the usage query protocol (docs/queries.md) on the aggregation loop, between flush
 /// rounds, for every query waiting in the mailbox at once:
-/// 1. ask the shards (no round is requested meanwhile: the loop is here);
+/// 1. ask the shards (awaited: no round is requested meanwhile);
 /// 2. read the flusher's uncommitted rows and the counter value its batch commits as, and hold
 ///    its writes;
-/// 3. read the store on the query thread (one snapshot: rows and counter `C`);
-/// 4. release the hold and combine.
+/// 3. read the store on the query thread (one snapshot: rows and counter `C`) while the loop
+///    goes on ticking and collecting rounds, but starts no write (the hold);
+/// 4. once the read is done (it wakes the loop): combine, answer, release the hold.
+/// One run at a time; queries arriving meanwhile wait for the next.
 struct UsageQueryRunner {
     let mailbox: UsageQueryMailbox
     let snapshots: ShardSnapshotRequests
     let store: (any UsageStore)?
     /// The query thread: store reads block (libpq), never on the cooperative pool.
     let thread: FlushWriterThread
+    /// The run between its steps 2 and 4.
+    private var reading: Reading?
 
-    func serve(_ flusher: inout Flusher) async {
+    init(mailbox: UsageQueryMailbox, snapshots: ShardSnapshotRequests, store: (any UsageStore)?, thread: FlushWriterThread) {
+        self.mailbox = mailbox
+        self.snapshots = snapshots
+        self.store = store
+        self.thread = thread
+    }
+
+    /// A run whose store reads are under way: its queries, what they saw in memory (nil: no
+    /// `B` for a batch), and the reads' results once done.
+    private final class Reading: Sendable {
+        let queries: [UsageQueryMailbox.Query]
+        let memories: [UsageInMemory?]
+        let results = Mutex<[Result<StoredUsage, any Error>]?>(nil)
+
+        init(queries: [UsageQueryMailbox.Query], memories: [UsageInMemory?]) {
+            self.queries = queries
+            self.memories = memories
+        }
+    }
+
+    /// Called on every tick of the loop: finishes a run whose reads are done, or starts one for
+    /// the waiting queries.
+    mutating func serve(_ flusher: inout Flusher) async {
+        if let reading {
+            guard let results = reading.results.withLock({ $0 }) else { return }  // still reading: the hold stays
+            self.reading = nil
+            flusher.holdsWrites = false
+            Self.answer(reading, results)
+        }
         let queries = mailbox.takeAll()
         guard !queries.isEmpty else { return }
         guard let store else {
@@ -30,7 +62,6 @@ struct UsageQueryRunner {
         }
         // Step 2. `B` was read when the batch's write started (`Flusher.batchCommitsAs`).
         flusher.holdsWrites = true
-        defer { flusher.holdsWrites = false }
         flusher.step()
         while flusher.isWritingWithoutCommitCounter {  // only right after start-up
             await uncancelledSleep(.milliseconds(1))
@@ -47,17 +78,33 @@ struct UsageQueryRunner {
                                               batchCommitsAs: batch == nil ? nil : flusher.batchCommitsAs))
             }
         }
-        // Step 3.
-        let stored = await read(requests, from: store)
-        // Step 4 (the hold ends with this function).
-        for index in queries.indices {
-            let query = queries[index]
-            guard let memory = memories[index] else {
+        // Step 3, on the query thread; it wakes the loop when done.
+        let reading = Reading(queries: queries, memories: memories)
+        self.reading = reading
+        let wake = mailbox.wake
+        thread.submit {
+            let results = requests.map { request in Result { try store.read(request) } }
+            reading.results.withLock { $0 = results }
+            wake.signal()
+        }
+    }
+
+    /// At shutdown, after the mailbox is closed: waits for a run's reads and answers it.
+    mutating func finish(_ flusher: inout Flusher) async {
+        guard let reading else { return }
+        while reading.results.withLock({ $0 }) == nil { await uncancelledSleep(.milliseconds(1)) }
+        await serve(&flusher)
+    }
+
+    /// Step 4.
+    private static func answer(_ reading: Reading, _ results: [Result<StoredUsage, any Error>]) {
+        for (index, query) in reading.queries.enumerated() {
+            guard let memory = reading.memories[index] else {
                 query.continuation.resume(throwing: UsageQueryError.unavailable(
                     "the flush counter is not known yet (PostgreSQL not reached since start-up)"))
                 continue
             }
-            switch stored[index] {
+            switch results[index] {
             case .failure(let error):
                 query.continuation.resume(throwing: UsageQueryError.unavailable("the rollup store cannot be read: \(error)"))
             case .success(let stored):
@@ -89,15 +136,6 @@ struct UsageQueryRunner {
                     guard let finished else { return }
                     continuation.resume(returning: finished.failed ? nil : finished.deltas)
                 }
-            }
-        }
-    }
-
-    /// Step 3 for every request, one after the other on the query thread.
-    private func read(_ requests: [UsageRequest], from store: any UsageStore) async -> [Result<StoredUsage, any Error>] {
-        await withCheckedContinuation { continuation in
-            thread.submit {
-                continuation.resume(returning: requests.map { request in Result { try store.read(request) } })
             }
         }
     }
