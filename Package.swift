@@ -84,6 +84,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "MeterHTTPTests", dependencies: ["MeterHTTP", "MeterIngest", "MeterCore"], swiftSettings: swiftSettings),
 
         // meterd's settings: every key, its defaults, and loading them from a YAML file, the
         // environment (METERD_*) and flags, with errors naming the key and where it came from.

@@ -27,6 +27,7 @@ extension DaemonConfiguration {
         var messages: [String] = []
         if let problem = settings.wal.problem { messages.append(problem) }
         if let problem = settings.httpEvents.problem { messages.append(problem) }
+        if let problem = settings.usageQuery.problem { messages.append(problem) }
         messages += settings.alerts.problems
         let entry = EngineConfiguration.drainBatchBytes(batchBytes: settings.engine.batchBytes) + 8
         if settings.wal.maxEntryBytes < entry {

@@ -43,6 +43,8 @@ public struct DaemonSettings: Sendable, Hashable {
     public var engine = EngineConfiguration()
     /// The `http_events.*` keys: limits of `POST /v1/events` (docs/http-api.md).
     public var httpEvents = HTTPEventLimits()
+    /// The `usage_query.*` keys: limits of usage queries (`GET /v1/usage`, docs/queries.md).
+    public var usageQuery = UsageQueryLimits()
     /// The `http_auth.*` keys: bearer tokens and the paths open without one (docs/http-api.md).
     public var httpAuth = HTTPAuthSettings()
     /// The `wal.*` keys: the write-ahead log in `<data_dir>/wal` (used only with `data_dir`).

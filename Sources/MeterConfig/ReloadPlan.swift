@@ -82,6 +82,8 @@ public struct ReloadPlan: Sendable, Hashable {
         field("http_events.max_body_bytes", \.httpEvents.maxBodyBytes),
         field("http_events.max_events", \.httpEvents.maxEvents),
         field("http_events.queue_timeout_ms", \.httpEvents.queueTimeout),
+        field("usage_query.max_buckets", \.usageQuery.maxBuckets),
+        field("usage_query.max_in_flight", \.usageQuery.maxInFlight),
         field("http_auth.tokens", \.httpAuth.tokens),
         field("http_auth.token_file", \.httpAuth.tokenFile),
         field("http_auth.exempt_paths", \.httpAuth.exemptPaths),

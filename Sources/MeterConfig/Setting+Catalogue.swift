@@ -7,7 +7,7 @@ import MeterWAL
 
 extension Setting {
     /// Every configuration key meterd reads, in the order of `config/meterd.yaml`.
-    public static let all: [Setting] = daemon + engine + httpEvents + httpAuth + wal + timescale + plans + alerts
+    public static let all: [Setting] = daemon + engine + httpEvents + usageQuery + httpAuth + wal + timescale + plans + alerts
 
     /// The key named `key`, if it is one.
     public static func named(_ key: String) -> Setting? { byKey[key] }
@@ -83,6 +83,12 @@ extension Setting {
         .int("http_events.max_body_bytes") { $0.httpEvents.maxBodyBytes = $1 },
         .int("http_events.max_events") { $0.httpEvents.maxEvents = $1 },
         .int64("http_events.queue_timeout_ms") { $0.httpEvents.queueTimeout = .milliseconds($1) },
+    ]
+
+    /// Usage queries (`UsageQueryLimits`; checked by `UsageQueryLimits.problem`).
+    static let usageQuery: [Setting] = [
+        .int("usage_query.max_buckets") { $0.usageQuery.maxBuckets = $1 },
+        .int("usage_query.max_in_flight") { $0.usageQuery.maxInFlight = $1 },
     ]
 
     /// Bearer tokens of the HTTP API (`HTTPAuthSettings`, docs/http-api.md "Authentication").

@@ -58,25 +58,30 @@ public struct HTTPServer: Service {
     let logger: Logger
     let responder: Responder
     let events: HTTPEventsEndpoint?
+    let usage: UsageEndpoint?
     let auth: HTTPAuthenticator
 
     /// - Parameters:
     ///   - events: serves `POST /v1/events` when given.
+    ///   - usage: serves `GET /v1/usage` when given (answered off the event loop).
     ///   - auth: who may call which path; checked at each request's head, before any route.
     public init(address: ListenAddress, group: any EventLoopGroup, readiness: Readiness?, logger: Logger,
-                auth: HTTPAuthenticator, events: HTTPEventsEndpoint? = nil, responder: @escaping Responder) {
+                auth: HTTPAuthenticator, events: HTTPEventsEndpoint? = nil, usage: UsageEndpoint? = nil,
+                responder: @escaping Responder) {
         self.address = address
         self.group = group
         self.readiness = readiness
         self.logger = logger
         self.auth = auth
         self.events = events
+        self.usage = usage
         self.responder = responder
     }
 
     public func run() async throws {
         let responder = responder
         let events = events
+        let usage = usage
         let auth = auth
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
@@ -84,7 +89,8 @@ public struct HTTPServer: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, events: events, auth: auth))
+                    try channel.pipeline.syncOperations.addHandler(HTTPResponderHandler(responder: responder, events: events, usage: usage,
+                                                                                       auth: auth))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -117,6 +123,7 @@ final class HTTPResponderHandler: ChannelInboundHandler {
 
     private let responder: HTTPServer.Responder
     private let events: HTTPEventsEndpoint?
+    private let usage: UsageEndpoint?
     private let auth: HTTPAuthenticator
     private var inbound = Inbound.idle
     private var eventsConnection: HTTPEventsConnection?
@@ -124,9 +131,11 @@ final class HTTPResponderHandler: ChannelInboundHandler {
 
     static let eventRequestSeconds = Metrics.Timer(label: "meterd_http_event_request_seconds")
 
-    init(responder: @escaping HTTPServer.Responder, events: HTTPEventsEndpoint?, auth: HTTPAuthenticator) {
+    init(responder: @escaping HTTPServer.Responder, events: HTTPEventsEndpoint?, usage: UsageEndpoint?,
+         auth: HTTPAuthenticator) {
         self.responder = responder
         self.events = events
+        self.usage = usage
         self.auth = auth
     }
 
@@ -164,7 +173,12 @@ final class HTTPResponderHandler: ChannelInboundHandler {
             case .idle, .answered:
                 break
             case .route(let head):
-                write(responder(HTTPRequest(method: head.method, uri: head.uri)), for: head, close: false)
+                let request = HTTPRequest(method: head.method, uri: head.uri)
+                if let usage, request.path == UsageEndpoint.path {
+                    answerLater(head) { await usage.respond(request) }
+                } else {
+                    write(responder(request), for: head, close: false)
+                }
             case .reject(let head, let response):
                 if HTTPRequest(method: head.method, uri: head.uri).path == HTTPEventsEndpoint.path {
                     answerEvents(head, response, started: .now(), close: false)
@@ -238,6 +252,18 @@ final class HTTPResponderHandler: ChannelInboundHandler {
         Counter(label: "meterd_http_event_requests_total", dimensions: [("code", "\(response.status.code)")]).increment()
         Self.eventRequestSeconds.recordNanoseconds(Int64(NIODeadline.now().uptimeNanoseconds &- started.uptimeNanoseconds))
         write(response, for: head, close: close)
+    }
+
+    /// Runs `respond` off the event loop and writes its response on it (the pipeline handler
+    /// holds a pipelined next request until this one's response has ended).
+    private func answerLater(_ head: HTTPRequestHead, _ respond: @escaping @Sendable () async -> HTTPResponse) {
+        guard let context else { return }
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        Task {
+            let response = await respond()
+            loop.execute { handler.value.write(response, for: head, close: false) }
+        }
     }
 
     private func write(_ response: HTTPResponse, for head: HTTPRequestHead, close: Bool) {

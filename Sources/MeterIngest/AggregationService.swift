@@ -30,15 +30,21 @@ public struct AggregationService: Service {
     let log: ShardLog?
     /// Where usage queries ask the shard threads for their un-collected deltas.
     public let snapshots: ShardSnapshotRequests
+    /// Usage queries waiting for the loop (`UsageQueries` posts them), and where they read
+    /// the flushed rollups (nil: queries fail as unavailable).
+    public let queries = UsageQueryMailbox()
+    let usageStore: (any UsageStore)?
     /// Receives each shard turn's usage-tap counts (the quota tracker, docs/quotas.md).
     public var usageSink: (@Sendable ([ShardUsageTap.Delta]) -> Void)? = nil
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
                 retryPolicy: FlushRetryPolicy = FlushRetryPolicy(),
-                finalFlushWindow: Duration = Self.defaultFinalFlushWindow, log: ShardLog? = nil) {
+                finalFlushWindow: Duration = Self.defaultFinalFlushWindow, log: ShardLog? = nil,
+                usageStore: (any UsageStore)? = nil) {
         precondition(maxPendingRows > 0, "maxPendingRows must be positive")
         self.log = log
+        self.usageStore = usageStore
         let ring = engine.ring
         snapshots = ShardSnapshotRequests(shardCount: engine.configuration.shardCount) { ring.wakeConsumer(shard: $0) }
         self.engine = engine
@@ -72,6 +78,9 @@ public struct AggregationService: Service {
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }
+        let queryThread = FlushWriterThread()
+        defer { queryThread.stop() }
+        var usage = UsageQueryRunner(mailbox: queries, snapshots: snapshots, store: usageStore, thread: queryThread)
         // Connect and migrate at start-up, on the writer thread (it blocks); a failure only
         // means the first flush connects instead.
         writer.submit { [sink] in try? sink.prepare() }
@@ -88,9 +97,11 @@ public struct AggregationService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // The interval may change while running (reload): read it on every tick.
             let interval = flushInterval.current
-            try? await Task.sleep(for: min(interval, .milliseconds(20)))
+            // A usage query ends the sleep at once (docs/queries.md "Latency").
+            await queries.wake.wait(upTo: min(interval, .milliseconds(20)))
             flushStats.recordLoopIteration()
             flusher.step()
+            await usage.serve(&flusher)
             guard clock.now >= lastRound + interval else { continue }
             lastRound = clock.now
             // Bounded memory: past the limit the deltas wait in the aggregators, uncollected.
@@ -103,6 +114,9 @@ public struct AggregationService: Service {
             holding = false
             round += 1
             control.requestFlush(round: round)
+            // Idle shard threads sleep up to `ShardLoop.idleWait`: wake them, so the loop (and
+            // a usage query waiting for it) does not wait that long for the round.
+            for shard in 0..<shardCount { engine.ring.wakeConsumer(shard: shard) }
             let taken = await Self.take(round: round, from: mailbox)
             flusher.add(taken.deltas, cut: taken.cut, ids: taken.ids)
             flusher.step()
@@ -110,6 +124,9 @@ public struct AggregationService: Service {
 
         // Graceful shutdown: the listeners are closed; drain the ring and flush what is left,
         // retrying for at most `finalFlushWindow` (a write already running is waited for).
+        // Waiting queries fail; a run whose read is under way is answered (and its hold released).
+        queries.close()
+        await usage.finish(&flusher)
         control.stop()
         let (deltas, cut, ids) = await Self.take(round: ShardLoop.finalRound, from: mailbox)
         await threads.waitUntilExited()

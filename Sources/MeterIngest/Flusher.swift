@@ -24,6 +24,11 @@ struct Flusher {
     private(set) var pending = PendingRollups()
     /// The batch being written, or whose write failed and is retried unchanged.
     private var batch: [RollupDelta]?
+    /// The sink's flush counter value the batch commits as (`B`, docs/queries.md): its
+    /// `committedWrites` + 1, read when the write starts, while no write runs (the counter
+    /// moves inside `write`, before the flusher learns the write returned). nil when the sink
+    /// does not know its counter yet.
+    private(set) var batchCommitsAs: Int64?
     /// The WAL positions `pending` covers (the largest per shard of the rounds added), the
     /// positions `batch` covers (kept with it for a retry), and those last committed.
     private(set) var pendingCut = WALCut()
@@ -71,6 +76,16 @@ struct Flusher {
         (pending.rows(where: { selection.matches($0) }), batch.map { $0.filter { selection.matches($0.seriesKey) } })
     }
 
+    /// Whether a write runs whose `batchCommitsAs` is not known (it started before the sink
+    /// had read its counter, at start-up): a query waits for it to end.
+    var isWritingWithoutCommitCounter: Bool { attempt != nil && batchCommitsAs == nil }
+
+    /// With no write running the sink's counter cannot move: reads `batchCommitsAs` again for a
+    /// batch awaiting its retry (the counter may have become known since its write started).
+    mutating func readBatchCommitsAsWhileIdle() {
+        if batch != nil && attempt == nil { batchCommitsAs = sink.committedWrites.map { $0 + 1 } }
+    }
+
     mutating func add(_ deltas: [RollupDelta], cut: WALCut = WALCut(), ids: SeenIDs = SeenIDs()) {
         pending.add(contentsOf: deltas)
         pendingCut.merge(cut)
@@ -97,6 +112,7 @@ struct Flusher {
             batchIDs = pendingIDs.take()
         }
         guard let batch else { return }
+        batchCommitsAs = sink.committedWrites.map { $0 + 1 }
         let attempt = FlushAttempt(rows: batch.count, started: now)
         self.attempt = attempt
         let sink = sink

@@ -3,6 +3,7 @@ import MeterConfig
 import MeterCore
 import MeterHTTP
 import MeterIngest
+import MeterQuota
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
@@ -33,32 +34,50 @@ struct DaemonServices {
         let flushStats = FlushStats()
         let reporter = MetricsReporter(engine: engine, ingestStats: ingestStats, aggregateStats: aggregateStats,
                                        flushStats: flushStats, log: shardLog)
-        let routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sinks.memory)
+        var routes = MeterRoutes(registry: registry, reporter: reporter, readiness: readiness, rollups: sinks.memory)
         let auth = HTTPAuthenticator(settings: settings.httpAuth)
         if auth.hasTokens {
             logger.info("http api tokens configured", metadata: ["tokens": "\(settings.httpAuth.allTokens.count)"])
         } else {
             logger.warning("no http api token configured: only \(settings.httpAuth.exemptPaths.joined(separator: ", ")) are served (set http_auth.tokens or http_auth.token_file)")
         }
+        var aggregation = AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
+                                             stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog,
+                                             usageStore: sinks.usage)
+        let usage = UsageQueries(mailbox: aggregation.queries, limits: settings.usageQuery)
+        // Live quotas need the plan book's subscriptions, which live in PostgreSQL.
+        let quota = plans.flatMap { plans in
+            settings.postgresURL.map { _ in
+                QuotaService(book: plans.book, engine: engine, alerts: sinks.alerts,
+                             seed: QuotaSeeding.seed(using: usage), logger: logger)
+            }
+        }
+        aggregation.usageSink = quota?.usageSink
+        if let quota { routes.entitlements = EntitlementRoutes(lookup: quota.httpLookup) }
+        let responder = routes
         var services: [any Service] = [
             reporter,
             HTTPServer(address: settings.http, group: group, readiness: readiness, logger: logger, auth: auth,
                        events: HTTPEventsEndpoint(engine: engine, stats: ingestStats, limits: settings.httpEvents),
-                       responder: { routes.respond($0) }),
+                       usage: UsageEndpoint(queries: usage), responder: { responder.respond($0) }),
             reload,
         ]
         if let plans { services.append(plans) }
+        if let quota { services.append(quota) }
+        var tcp = StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
+                                 readiness: readiness, group: group, logger: logger)
+        tcp.entitlementCheck = quota?.check
         services += [
-            AggregationService(engine: engine, sink: sinks.flush, flushInterval: flushInterval,
-                               stats: aggregateStats, flushStats: flushStats, logger: logger, log: shardLog),
+            aggregation,
             UDPListener(settings: .init(address: settings.udp, boundSocket: activated.udp), engine: engine, stats: ingestStats,
                         readiness: readiness, group: group, logger: logger),
-            StreamListener(endpoint: .tcp(settings.tcp), boundSocket: activated.tcp, engine: engine, stats: ingestStats,
-                           readiness: readiness, group: group, logger: logger),
+            tcp,
         ]
         if let path = activated.unixPath ?? settings.unixPath {
-            services.append(StreamListener(endpoint: .unix(path: path), boundSocket: activated.unix, engine: engine, stats: ingestStats,
-                                           readiness: readiness, group: group, logger: logger))
+            var unix = StreamListener(endpoint: .unix(path: path), boundSocket: activated.unix, engine: engine, stats: ingestStats,
+                                      readiness: readiness, group: group, logger: logger)
+            unix.entitlementCheck = quota?.check
+            services.append(unix)
         }
         // Last, so graceful shutdown reaches it first: STOPPING=1 goes out before the drain.
         let liveness = LivenessProbe(group: group, aggregateStats: aggregateStats, flushStats: flushStats)

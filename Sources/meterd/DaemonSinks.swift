@@ -18,6 +18,9 @@ struct DaemonSinks {
     /// The threshold alert dispatcher, with PostgreSQL (`AlertService`): the quota evaluation
     /// hands crossed levels to `alerts.record(_:)`.
     var alerts: AlertDispatcher?
+    /// Where usage queries read flushed rollups: PostgreSQL on a connection of their own, or
+    /// the in-memory sink (docs/queries.md).
+    var usage: any UsageStore
 
     init(settings: DaemonSettings, persistsDedup: Bool, instance: String, logger: Logger) throws {
         let configuration = settings.engine
@@ -27,8 +30,10 @@ struct DaemonSinks {
                                              schemaOptions: settings.schema, logger: logger,
                                              dedup: persistsDedup ? (configuration.shardCount, configuration.dedupWindowSeconds) : nil)
             flush = memory.map { TeeRollupSink(durable: durable, memory: $0) } ?? durable
+            usage = PostgresUsageStore(connectionString: url, instance: instance)
         } else {
             flush = memory!  // keepsRollupsInMemory is true without PostgreSQL
+            usage = InMemoryUsageStore(sink: memory!)
         }
         mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
         if let mirror { flush = MirroredRollupSink(committed: flush, mirror: mirror) }

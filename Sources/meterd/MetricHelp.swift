@@ -26,6 +26,8 @@ enum MetricHelp {
         "meterd_quota_levels_reached_total": "Threshold levels (80/90/100%) a tenant's usage reached, handed to the alert record.",
         "meterd_quota_levels_dropped_total": "Threshold levels the alert record's full queue refused.",
         "meterd_http_event_requests_total": "POST /v1/events requests answered, by HTTP status code.",
+        "meterd_usage_requests_total": "GET /v1/usage requests by outcome (ok, bad_request, method_not_allowed, unknown_tenant, busy, unavailable).",
+        "meterd_usage_request_seconds": "Time to answer a GET /v1/usage request (parameters, shard snapshots, flusher rows, PostgreSQL read).",
         "meterd_http_event_request_seconds": "Time from a POST /v1/events request's head to its answer (events durable, or the error).",
         "meterd_http_auth_failures_total": "HTTP requests refused 401 for want of a valid bearer token, by reason.",
         "meterd_flush_lag_seconds": "Seconds since the last successful flush.",

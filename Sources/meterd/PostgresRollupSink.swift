@@ -20,8 +20,10 @@ import Glibc
 /// (`CheckpointedRollupWriter.connectionDefaults`) keep a dead server from hanging a write.
 final class PostgresRollupSink: RollupSink {
     private let writer: Mutex<CheckpointedRollupWriter>
-    /// The writer's committed position, published after each write for readers on other threads.
-    private let position = Atomic<Int64>(0)
+    /// The writer's committed position, published after each write for readers on other threads;
+    /// -1 until the writer has read it from the database (a usage query must not take the
+    /// position of a fresh process for the stored one).
+    private let position = Atomic<Int64>(-1)
     private let logger: Logger
     /// With persisted deduplication: the shard count and `dedup.window_seconds`.
     private let dedup: (shards: Int, windowSeconds: Int64)?
@@ -62,7 +64,10 @@ final class PostgresRollupSink: RollupSink {
         try write(deltas, covering: cut, ids: SeenIDs())
     }
 
-    var committedWrites: Int64? { position.load(ordering: .acquiring) }
+    var committedWrites: Int64? {
+        let position = position.load(ordering: .acquiring)
+        return position < 0 ? nil : position
+    }
 
     /// The most expired idempotency keys one flush deletes: enough to keep up with the keys it
     /// inserts (twice as many), and at least `minimumExpiry`.

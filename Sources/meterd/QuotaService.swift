@@ -1,4 +1,5 @@
 import Logging
+import MeterHTTP
 import MeterAlerts
 import MeterCore
 import MeterPlans
@@ -62,6 +63,14 @@ final class QuotaService: Service, Sendable {
     /// The `#check` answer line.
     var check: @Sendable (String, String) -> String {
         { [tracker] tenant, metric in tracker.entitlement(tenant: tenant, metric: metric).line(tenant: tenant, metric: metric) }
+    }
+
+    /// `GET /v1/entitlement` and `/v1/forecast`.
+    var httpLookup: EntitlementRoutes.Lookup {
+        { [tracker] tenant, metric, view in
+            tracker.entitlement(tenant: tenant, metric: metric)
+                .http(tenant: tenant, metric: metric, view: view == .forecast ? .forecast : .entitlement)
+        }
     }
 
     func run() async throws {

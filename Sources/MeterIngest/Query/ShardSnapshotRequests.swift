@@ -14,10 +14,14 @@ public final class ShardSnapshotRequests: Sendable {
     /// The deltas every shard holds un-collected for the selection, or nil when the shard
     /// threads stopped before all had answered.
     public typealias Completion = @Sendable (_ deltas: [RollupDelta]?) -> Void
+    /// Runs on a shard thread in the turn it answers, right after it read its deltas: events
+    /// that shard aggregated before are in the answer, those it aggregates after are not.
+    public typealias ShardTurnHook = @Sendable (_ shard: Int) -> Void
 
     private struct Pending {
         let id: Int
         let selection: SeriesSelection
+        let onShardTurn: ShardTurnHook?
         var remaining: Int
         var deltas: [RollupDelta] = []
         let completion: Completion
@@ -42,12 +46,15 @@ public final class ShardSnapshotRequests: Sendable {
         self.wake = wake
     }
 
-    /// Asks every shard for its un-collected deltas of `selection`.
-    public func request(_ selection: SeriesSelection, completion: @escaping Completion) {
+    /// Asks every shard for its un-collected deltas of `selection`; `onShardTurn` runs on each
+    /// shard thread at the turn it answers (keep it tiny: the shard drains nothing meanwhile).
+    public func request(_ selection: SeriesSelection, onShardTurn: ShardTurnHook? = nil,
+                        completion: @escaping Completion) {
         let posted = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.lastID += 1
-            state.pending.append(Pending(id: state.lastID, selection: selection, remaining: shardCount, completion: completion))
+            state.pending.append(Pending(id: state.lastID, selection: selection, onShardTurn: onShardTurn,
+                                         remaining: shardCount, completion: completion))
             // Inside the lock, so ids are published in order.
             latest.store(state.lastID, ordering: .releasing)
             return true
@@ -57,9 +64,9 @@ public final class ShardSnapshotRequests: Sendable {
     }
 
     /// `request` for async callers.
-    public func snapshot(_ selection: SeriesSelection) async -> [RollupDelta]? {
+    public func snapshot(_ selection: SeriesSelection, onShardTurn: ShardTurnHook? = nil) async -> [RollupDelta]? {
         await withCheckedContinuation { continuation in
-            request(selection) { continuation.resume(returning: $0) }
+            request(selection, onShardTurn: onShardTurn) { continuation.resume(returning: $0) }
         }
     }
 
@@ -70,11 +77,12 @@ public final class ShardSnapshotRequests: Sendable {
     /// answers each request once: `answered` only grows). `peek` runs outside the lock.
     func answer(shard: Int, after answered: Int, upTo last: Int, peek: (SeriesSelection) -> [RollupDelta]) {
         let asked = state.withLock { state in
-            state.pending.filter { $0.id > answered && $0.id <= last }.map { ($0.id, $0.selection) }
+            state.pending.filter { $0.id > answered && $0.id <= last }.map { ($0.id, $0.selection, $0.onShardTurn) }
         }
         var finished: [(Completion, [RollupDelta])] = []
-        for (id, selection) in asked {
+        for (id, selection, onShardTurn) in asked {
             let deltas = peek(selection)
+            onShardTurn?(shard)
             state.withLock { state in
                 guard let index = state.pending.firstIndex(where: { $0.id == id }) else { return }
                 state.pending[index].deltas.append(contentsOf: deltas)
