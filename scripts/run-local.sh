@@ -12,6 +12,8 @@
 # The HTTP API needs a bearer token (docs/http-api.md "Authentication"): one is
 # generated once into $METERD_SERVICES_DIR/http-token (mode 600) and passed as
 # http_auth.token_file; the script prints how curl and meterctl present it.
+# The shipped plan catalog (config/plans.yaml) is the plan book: subscribe a
+# tenant with SQL (docs/plans.md) and its quotas are tracked (docs/quotas.md).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -39,8 +41,9 @@ echo "==> HTTP API token in $TOKEN_FILE; present it with"
 echo "      curl -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" http://127.0.0.1:9125/debug/rollups?tenant=acme"
 echo "      METERCTL_TOKEN=\$(cat $TOKEN_FILE) meterctl send --http http://127.0.0.1:9125 ..."
 
-echo "==> swift build -c release --product meterd"
+echo "==> swift build -c release --product meterd, --product meterctl"
 swift build -c release --product meterd
+swift build -c release --product meterctl
 
 echo "==> exec .build/release/meterd (PostgreSQL $METERD_POSTGRES_URL, Redis $METERD_REDIS_URL)"
 exec .build/release/meterd \
@@ -48,4 +51,5 @@ exec .build/release/meterd \
     --redis "$METERD_REDIS_URL" \
     --data-dir "$STATE/data" \
     --set "http_auth.token_file=$TOKEN_FILE" \
+    --set "plans.file=$REPO/config/plans.yaml" \
     "$@"
