@@ -28,6 +28,17 @@ extension ShardAggregator {
                 position += 1
             }
         }
+        compactUsageTapIfSparse()
+    }
+
+    /// Forgotten series leave their tap slots behind; rebuilds the tap's tables once unused
+    /// ones dominate, so a long-running daemon with tenant churn keeps them bounded.
+    private func compactUsageTapIfSparse() {
+        guard let usageTap, usageTap.needsCompaction(liveSeries: series.count) else { return }
+        let remap = usageTap.compact(keeping: series.map(\.tapSlot))
+        for position in series.indices where series[position].tapSlot >= 0 {
+            series[position].tapSlot = remap[Int(series[position].tapSlot)]
+        }
     }
 
     /// Adds a gauge's carried tail once no in-order sample can arrive early enough to cut it short.

@@ -125,6 +125,52 @@ public final class ShardUsageTap {
         return deltas
     }
 
+    // MARK: - Compaction
+
+    /// Slots and tenants beyond this many more than the live series trigger a compaction.
+    static let compactionSlack = 4096
+
+    /// Whether forgotten series left enough unused slots and tenants to rebuild the tables.
+    func needsCompaction(liveSeries: Int) -> Bool {
+        let bound = 2 * liveSeries + Self.compactionSlack
+        return slots.count > bound || tenantNames.count > bound
+    }
+
+    /// Rebuilds the tables keeping only the slots in `used` (the live series' slots) and the
+    /// tenants they name or that are counted (a counted tenant keeps its epoch while it has
+    /// no series). Pending counts leave first, under their epochs. Returns each old slot's new
+    /// position (-1: dropped).
+    func compact(keeping used: [Int32]) -> [Int32] {
+        for slot in dirtySlots where slots[slot].events > 0 { spilled.append(delta(of: slot)) }
+        for slot in dirtySlots { reset(slot: slot) }
+        dirtySlots.removeAll(keepingCapacity: true)
+        var keep = [Bool](repeating: false, count: slots.count)
+        for slot in used where slot >= 0 { keep[Int(slot)] = true }
+        let oldSlots = slots
+        let oldNames = tenantNames
+        let oldEpochs = tenantEpochs
+        tenantNames = []
+        tenantEpochs = []
+        tenantPositions = [:]
+        slots = []
+        slotPositions = [:]
+        for (name, epoch) in zip(oldNames, oldEpochs) where epoch != 0 {
+            tenantEpochs[tenantPosition(name)] = epoch
+        }
+        var remap = [Int32](repeating: -1, count: oldSlots.count)
+        for (old, slot) in oldSlots.enumerated() where keep[old] {
+            let tenant = tenantPosition(oldNames[slot.tenant])
+            tenantEpochs[tenant] = oldEpochs[slot.tenant]
+            let key = SlotKey(tenant: tenant, metric: slot.metric, type: slot.type)
+            slots.append(Slot(tenant: tenant, metric: slot.metric, type: slot.type))
+            slotPositions[key] = slots.count - 1
+            remap[old] = Int32(slots.count - 1)
+        }
+        return remap
+    }
+
+    var slotCount: Int { slots.count }
+
     private func prepare(slot: Int, hourStart: Int64) {
         if !slots[slot].dirty {
             slots[slot].dirty = true

@@ -73,3 +73,52 @@ import Testing
                                      sum: .zero, maximum: 7_000_000, events: 2)])
     }
 }
+
+extension ShardUsageTapTests {
+    @Test func compactionKeepsLiveSlotsCountedTenantsAndPendingCounts() {
+        let tap = ShardUsageTap()
+        let names = (0..<6).map { "t\($0)" }
+        let positions = names.map { name in
+            Array(name.utf8).withUnsafeBytes { tenant in
+                Array("m".utf8).withUnsafeBytes { metric in tap.slot(tenant: tenant, metric: metric, type: .counter) }
+            }
+        }
+        tap.setEpoch(3, tenant: "t1")
+        tap.setEpoch(5, tenant: "t4")
+        tap.addCounter(slot: positions[1], hourStart: 0, value: QuantitySum(units: 7))
+        // Only t1's and t2's series are alive; t4 is counted but has no series now.
+        let remap = tap.compact(keeping: [positions[1], positions[2]])
+        #expect(tap.slotCount == 2)
+        #expect(remap[Int(positions[0])] == -1 && remap[Int(positions[1])] >= 0 && remap[Int(positions[2])] >= 0)
+        #expect(tap.epoch(of: "t1") == 3 && tap.epoch(of: "t4") == 5 && tap.epoch(of: "t0") == 0)
+        tap.addCounter(slot: remap[Int(positions[1])], hourStart: 0, value: QuantitySum(units: 1))
+        let deltas = tap.take()
+        #expect(deltas.map(\.sum) == [QuantitySum(units: 7), QuantitySum(units: 1)])
+        #expect(deltas.allSatisfy { $0.tenant == "t1" && $0.epoch == 3 })
+    }
+}
+
+extension ShardUsageTapTests {
+    @Test func forgottenSeriesReleaseTheirSlotsAndCountedTenantsStayCounted() {
+        var limits = AggregatorLimits()
+        limits.maxSeriesPerTenant = 10
+        limits.maxSeries = 100_000
+        let aggregator = Fixture.aggregator(limits: limits)
+        let tap = ShardUsageTap()
+        aggregator.attach(tap: tap)
+        tap.setEpoch(9, tenant: "keep")
+        let churn = (0..<(ShardUsageTap.compactionSlack + 100)).map { counter("c\($0)", 1) }
+        _ = Fixture.feed(aggregator, churn + [counter("keep", 1)])
+        _ = tap.take()
+        #expect(tap.slotCount == churn.count + 1)
+        // 40 days on every bucket has retired and every series is idle: forgotten.
+        let later = Fixture.t0 + 40 * 86_400
+        var deltas: [RollupDelta] = []
+        aggregator.collectDeltas(now: later, into: &deltas)
+        #expect(aggregator.seriesCount == 0)
+        #expect(tap.slotCount == 0)
+        _ = Fixture.feed(aggregator, [counter("keep", 5, at: later), counter("c1", 5, at: later)])
+        let counted = tap.take()
+        #expect(counted.map(\.tenant) == ["keep"] && counted.map(\.epoch) == [9] && counted.map(\.sum) == [QuantitySum(units: 5)])
+    }
+}
