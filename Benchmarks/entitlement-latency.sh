@@ -6,16 +6,21 @@
 #     http-latency`), one request after the other on one connection: p50 / p99 / max,
 #     first with no load (the baseline), then while `meterctl load` sends RATE events/s of
 #     UDP (40 lines per datagram) to the same meterd; the events meterd accepted are reported
-#     next to those sent, so the load is known to have been absorbed.
+#     next to those sent, so the load is known to have been absorbed;
+#   - under the same load, how long after a crossing event was sent its alert was evaluated
+#     (`crossed_at`) and recorded (`fired_at`): ALERTS tenants on a plan with 10 included each
+#     get one event of 11 over TCP, one at a time.
 #
 # Usage: Benchmarks/entitlement-latency.sh [SECONDS]   (default 20 s per measurement)
-# Environment: RATE (default 1000000), SUBSCRIBED (default 1000), CHECKS (default 20000).
+# Environment: RATE (default 1000000), SUBSCRIBED (default 1000), CHECKS (default 20000),
+#              ALERTS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 rate=${RATE:-1000000}
 subscribed=${SUBSCRIBED:-1000}
 checks=${CHECKS:-20000}
+alerts=${ALERTS:-20}
 
 scripts/install-deps.sh >/dev/null
 started_services=0
@@ -52,6 +57,11 @@ plans:
       metric-1: 1000000000000
     overage:
       metric-1: 0.000001
+  small:
+    monthly_price: 1
+    annual_price: 10
+    included:
+      metric-1: 10
 EOF
 
 metric() {
@@ -89,6 +99,8 @@ sleep 2
 
 start=$(now_ms)
 psql "$url" -qAt -c "SELECT count(meterd.set_subscription('t' || k, 'bench')) FROM generate_series(0, $((subscribed - 1))) AS k" >/dev/null
+psql "$url" -qAt -c "SELECT count(meterd.set_subscription('alerting-' || k, 'small')) FROM generate_series(1, $alerts) AS k" >/dev/null
+subscribed=$((subscribed + alerts))
 committed=$(now_ms)
 for _ in $(seq 1 1200); do
     awk -v v="$(metric meterd_quota_seeded_tenants)" -v n="$subscribed" 'BEGIN { exit !(v + 0 == n) }' && break
@@ -113,6 +125,23 @@ accepted_before=$(metric meterd_events_accepted_total)
 load_pid=$!
 sleep 3
 measure "load $rate/s"
+# Alert latency: one crossing event at a time, sent when the previous alert is recorded.
+for k in $(seq 1 "$alerts"); do
+    sent=$(now_ms)
+    "$bin/meterctl" send --tcp "$tcp" --sync "metric-1:11|c|#tenant:alerting-$k" >/dev/null
+    for _ in $(seq 1 200); do
+        row=$(psql "$url" -qAt -c "SELECT (extract(epoch FROM crossed_at) * 1000)::bigint, (extract(epoch FROM fired_at) * 1000)::bigint FROM meterd.alerts_fired WHERE tenant = 'alerting-$k' AND level = 100")
+        [[ -n $row ]] && break
+        sleep 0.02
+    done
+    echo "$sent|$row" >>"$data/alerts"
+done
+quantiles() {  # a column of numbers -> "p50 X ms max Y ms"
+    sort -n | awk '{ v[NR] = $1 } END { printf "p50 %d ms max %d ms", v[int((NR + 1) / 2)], v[NR] }'
+}
+echo "alerts: $(wc -l <"$data/alerts") crossing events under load;" \
+    "send -> evaluated (crossed_at) $(awk -F'|' '{ print $2 - $1 }' "$data/alerts" | quantiles);" \
+    "send -> recorded (fired_at) $(awk -F'|' '{ print $3 - $1 }' "$data/alerts" | quantiles)"
 wait "$load_pid" || true
 load_pid=
 sleep 2
