@@ -29,6 +29,7 @@ extension DaemonConfiguration {
         if let problem = settings.httpEvents.problem { messages.append(problem) }
         if let problem = settings.usageQuery.problem { messages.append(problem) }
         messages += settings.alerts.problems
+        if !(0...19).contains(settings.shardNiceness) { messages.append("ring.shard_niceness must be between 0 and 19") }
         let entry = EngineConfiguration.drainBatchBytes(batchBytes: settings.engine.batchBytes) + 8
         if settings.wal.maxEntryBytes < entry {
             messages.append("wal.max_entry_bytes must be at least \(entry) (a shard's drained batch: 4 times ingest.batch_bytes, at least 256 KiB, plus 8)")

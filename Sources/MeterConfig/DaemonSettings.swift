@@ -39,6 +39,10 @@ public struct DaemonSettings: Sendable, Hashable {
     /// `dedup.require_saved_ids`: with PostgreSQL and `data_dir`, start-up waits until the
     /// persisted idempotency keys are loaded (false: one attempt, then start without them).
     public var dedupRequiresSavedIDs = true
+    /// `ring.shard_niceness`: how much nicer (Linux nice value, 0 to 19) the shard threads run
+    /// than the event loops, so receiving and answering checks and queries come first under
+    /// full load.
+    public var shardNiceness = 5
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
     /// The `http_events.*` keys: limits of `POST /v1/events` (docs/http-api.md).

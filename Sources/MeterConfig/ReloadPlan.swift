@@ -78,6 +78,7 @@ public struct ReloadPlan: Sendable, Hashable {
         field("dedup.require_saved_ids", \.dedupRequiresSavedIDs),
         field("ring.shards", \.engine.shardCount),
         field("ring.bytes_per_shard", \.engine.bytesPerShard),
+        field("ring.shard_niceness", \.shardNiceness),
         field("ingest.batch_bytes", \.engine.batchBytes),
         field("http_events.max_body_bytes", \.httpEvents.maxBodyBytes),
         field("http_events.max_events", \.httpEvents.maxEvents),

@@ -75,6 +75,7 @@ extension Setting {
         .bool("dedup.require_saved_ids", flag: nil) { $0.dedupRequiresSavedIDs = $1 },
         .int("ring.shards", flag: "--shards") { $0.engine.shardCount = $1 },
         .int("ring.bytes_per_shard") { $0.engine.bytesPerShard = $1 },
+        .int("ring.shard_niceness") { $0.shardNiceness = $1 },
         .int("ingest.batch_bytes") { $0.engine.batchBytes = $1 },
     ]
 

@@ -36,6 +36,8 @@ public struct AggregationService: Service {
     let usageStore: (any UsageStore)?
     /// Receives each shard turn's usage-tap counts (the quota tracker, docs/quotas.md).
     public var usageSink: (@Sendable ([ShardUsageTap.Delta]) -> Void)? = nil
+    /// `ring.shard_niceness` of the shard threads (0: as the rest of the process).
+    public var shardNiceness = 0
 
     public init(engine: MeterEngine, sink: any RollupSink, flushInterval: FlushInterval, stats: AggregateStats,
                 flushStats: FlushStats, logger: Logger, maxPendingRows: Int = Self.defaultMaxPendingRows,
@@ -74,7 +76,7 @@ public struct AggregationService: Service {
         let mailbox = FlushMailbox(shardCount: shardCount)
         let threads = ShardThreads(loops: (0..<shardCount).map {
             ShardLoop(engine: engine, shard: $0, control: control, mailbox: mailbox, stats: stats, log: log, logger: logger,
-                      snapshots: snapshots, usageSink: usageSink)
+                      snapshots: snapshots, usageSink: usageSink, niceness: shardNiceness)
         })
         let writer = FlushWriterThread()
         defer { writer.stop() }

@@ -50,7 +50,18 @@ struct ShardLoop: Sendable {
     /// WAL refuses is refused at once until an append succeeds again.
     static let fullGrace = Duration.milliseconds(50)
 
+    /// How much nicer than the event loops this thread runs (`ring.shard_niceness`, Linux
+    /// `setpriority` on the thread): under full load the event loops that receive events and
+    /// answer checks and queries get the CPU as soon as they are runnable, and the shards take
+    /// all that is left, so a check is not queued behind 8 busy shard threads on 2 cores
+    /// (docs/benchmarks.md "Entitlement check").
+    var niceness = 0
+
     func run() {
+        #if canImport(Glibc)
+        // Linux keeps the nice value per thread: `who` 0 is the calling thread only.
+        if niceness > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(niceness)) }
+        #endif
         let consumer = engine.consumer(shard: shard)
         let scratch = log.map { _ in
             UnsafeMutableRawBufferPointer.allocate(

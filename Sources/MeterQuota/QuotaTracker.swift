@@ -140,17 +140,25 @@ public final class QuotaTracker: Sendable {
     /// What a shard's tap counted in one turn.
     public func receive(_ deltas: [ShardUsageTap.Delta]) {
         let now = nowMilliseconds()
-        let alerts = state.withLock { state -> [ThresholdAlert] in
-            var alerts: [ThresholdAlert] = []
-            // One lookup per delta, updated in place (a copy of a tenant's state would copy its
-            // usage tables on write).
-            for delta in deltas {
-                state.tenants[delta.tenant]?.record(delta, nowMilliseconds: now, into: &alerts)
+        var alerts: [ThresholdAlert] = []
+        // In chunks, so an entitlement check waits for at most one chunk, not a whole pass.
+        var start = deltas.startIndex
+        while start < deltas.endIndex {
+            let end = min(start + Self.receiveChunk, deltas.endIndex)
+            state.withLock { state in
+                // One lookup per delta, updated in place (a copy of a tenant's state would copy
+                // its usage tables on write).
+                for delta in deltas[start..<end] {
+                    state.tenants[delta.tenant]?.record(delta, nowMilliseconds: now, into: &alerts)
+                }
             }
-            return alerts
+            start = end
         }
         deliver(alerts)
     }
+
+    /// Deltas applied per hold of the tracker's lock (about 25 µs of work).
+    static let receiveChunk = 128
 
     // MARK: - Reading
 

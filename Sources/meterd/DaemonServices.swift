@@ -53,6 +53,7 @@ struct DaemonServices {
             }
         }
         aggregation.usageSink = quota?.usageSink
+        aggregation.shardNiceness = settings.shardNiceness
         if let quota { routes.entitlements = EntitlementRoutes(lookup: quota.httpLookup) }
         let responder = routes
         var services: [any Service] = [
