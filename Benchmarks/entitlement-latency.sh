@@ -13,7 +13,8 @@
 #
 # Usage: Benchmarks/entitlement-latency.sh [SECONDS]   (default 20 s per measurement)
 # Environment: RATE (default 1000000), SUBSCRIBED (default 1000), CHECKS (default 20000),
-#              ALERTS (default 20).
+#              ALERTS (default 20), NICENESS (ring.shard_niceness, default 5: run with 0 for the
+#              A/B of the shard threads' priority).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -21,6 +22,7 @@ rate=${RATE:-1000000}
 subscribed=${SUBSCRIBED:-1000}
 checks=${CHECKS:-20000}
 alerts=${ALERTS:-20}
+niceness=${NICENESS:-5}
 
 scripts/install-deps.sh >/dev/null
 started_services=0
@@ -70,7 +72,7 @@ metric() {
 now_ms() { date +%s%3N; }
 
 echo "machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(swift --version 2>&1 | grep -m1 -o 'Swift version [0-9.]*')"
-echo "commit:  $(git rev-parse --short HEAD)"
+echo "commit:  $(git rev-parse --short HEAD); ring.shard_niceness=$niceness"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # A database of its own: the subscriptions and rollups of earlier runs stay out.
@@ -82,6 +84,7 @@ trap 'cleanup; psql "$METERD_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS $dat
 METERD_INSTANCE="bench-entitlement-$$" "$bin/meterd" --udp "$udp" --tcp "$tcp" --http "$http" \
     --postgres "$url" --data-dir "$data/data" --flush-interval 1 --log-level warning \
     --set "plans.file=$data/plans.yaml" --set plans.refresh_seconds=1 --set "http_auth.tokens=$token" \
+    --set "ring.shard_niceness=$niceness" \
     2>"$data/stderr" &
 pid=$!
 for _ in $(seq 1 200); do
