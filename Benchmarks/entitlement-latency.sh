@@ -13,7 +13,7 @@
 #
 # Usage: Benchmarks/entitlement-latency.sh [SECONDS]   (default 20 s per measurement)
 # Environment: RATE (default 1000000), SUBSCRIBED (default 1000), CHECKS (default 20000),
-#              ALERTS (default 20), NICENESS (ring.shard_niceness, default 5: run with 0 for the
+#              ALERTS (default 20), NICENESS (ring.shard_niceness, default 0: run with 5 for the
 #              A/B of the shard threads' priority).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ rate=${RATE:-1000000}
 subscribed=${SUBSCRIBED:-1000}
 checks=${CHECKS:-20000}
 alerts=${ALERTS:-20}
-niceness=${NICENESS:-5}
+niceness=${NICENESS:-0}
 
 scripts/install-deps.sh >/dev/null
 started_services=0

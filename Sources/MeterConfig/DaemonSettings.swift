@@ -42,7 +42,7 @@ public struct DaemonSettings: Sendable, Hashable {
     /// `ring.shard_niceness`: how much nicer (Linux nice value, 0 to 19) the shard threads run
     /// than the event loops, so receiving and answering checks and queries come first under
     /// full load.
-    public var shardNiceness = 5
+    public var shardNiceness = 0
     /// The `protocol.*`, `limits.*`, `aggregation.*`, `dedup.*`, `ring.*` and `ingest.*` keys.
     public var engine = EngineConfiguration()
     /// The `http_events.*` keys: limits of `POST /v1/events` (docs/http-api.md).
