@@ -8,7 +8,9 @@ import Glibc
 
 /// `GET /v1/usage` on the real binary (docs/queries.md): every answer counts each accepted
 /// event exactly once, whether it is flushed, being flushed or still in memory.
-@Suite(.timeLimit(.minutes(3)))
+/// Serialized: these tests block on sockets, and several at once would hold every thread of
+/// the cooperative pool (2 on this machine) that the asynchronous tests of the run need.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct MeterdUsageQueryTests {
     typealias Connection = HTTPEventsEndToEndTests.Connection
 
