@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+set -euo pipefail
+# Ingest throughput of one release meterd (WAL, PostgreSQL, Redis mirror) with its Redis up
+# against the same daemon with that Redis killed (SIGKILL), alternating in the same run:
+# release `meterctl load --tcp --sync-every 1000` (acknowledged events/s), `ROUNDS` times each.
+# Redis is restarted (empty) before each "up" run; the mirror reconnects and resyncs.
+# Usage: [ROUNDS="1 2 3"] [DURATION=5] [FLUSH=1] Benchmarks/redis-outage.sh
+# Needs release builds: swift build -c release --product meterd; ... --product meterctl.
+cd "$(dirname "$0")/.."
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+started=0
+if ! scripts/services.sh status >/dev/null 2>&1; then scripts/services.sh start >/dev/null; started=1; fi
+source <(scripts/services.sh env)
+bin=$(swift build -c release --show-bin-path)
+tcp=127.0.0.1:58236 http=127.0.0.1:59235 udp=127.0.0.1:58235 redis_port=58237
+data=$(mktemp -d)
+redis_pid=
+start_redis() {
+  redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning \
+    >/dev/null 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 50); do redis-cli -p $redis_port ping >/dev/null 2>&1 && return; sleep 0.1; done
+}
+kill_redis() { kill -KILL "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; }
+metric() { curl -s "http://$http/metrics" | awk -v name="$1" '$1 == name { print $2 }' | head -1; }
+start_redis
+METERD_INSTANCE="bench-${data##*/}" \
+"$bin/meterd" --udp "$udp" --tcp "$tcp" --http "$http" --postgres "$METERD_POSTGRES_URL" --data-dir "$data" \
+  --redis "redis://127.0.0.1:$redis_port" --set "redis.key_prefix=bench-${data##*/}" \
+  --flush-interval ${FLUSH:-1} --log-level warning 2>"$data/stderr" &
+pid=$!
+for _ in $(seq 1 100); do [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$http/readyz") == 200 ]] && break; sleep 0.1; done
+echo "machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); commit $(git rev-parse --short HEAD)"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| round | redis | acknowledged/s | barrier p50 ms | p99 ms | mirror connected after | load |"
+echo "|---|---|---:|---:|---:|---:|---|"
+for round in ${ROUNDS:-1 2 3}; do
+  for mode in up down; do
+    if [[ $mode == up ]]; then
+      [[ -n $redis_pid ]] && kill -0 "$redis_pid" 2>/dev/null || start_redis
+      for _ in $(seq 1 100); do [[ $(metric meterd_redis_mirror_connected) == 1 ]] && break; sleep 0.1; done
+    else
+      kill_redis
+    fi
+    out=$("$bin/meterctl" load --tcp "$tcp" --duration "${DURATION:-5}" --tenants 10000 --metrics 10 \
+      --lines-per-write 1000 --sync-every 1000)
+    acked=$(sed -nE 's/.*acknowledged events: [0-9]+ \(([0-9]+)\/s\).*/\1/p' <<<"$out")
+    p50=$(sed -nE 's/^barrier latency: p50 ([0-9.]+) ms, p99.*/\1/p' <<<"$out")
+    p99=$(sed -nE 's/.*p99 ([0-9.]+) ms,.*/\1/p' <<<"$out")
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$round" "$mode" "${acked:--}" "${p50:--}" "${p99:--}" \
+      "$(metric meterd_redis_mirror_connected)" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+done
+start_redis
+sleep $(( ${FLUSH:-1} * 3 ))
+curl -s "http://$http/metrics" | grep -E '^meterd_redis_mirror_(resyncs_total|rounds_total|dropped_rounds_total|skipped_rounds_total|needs_resync|resync_seconds_(sum|count))' || true
+kill -TERM $pid; wait $pid || true
+kill_redis
+rm -rf "$data"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ $started == 1 ]]; then scripts/services.sh stop >/dev/null; fi
