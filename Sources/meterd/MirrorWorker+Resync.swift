@@ -35,15 +35,15 @@ extension MirrorWorker {
             snapshot = try mirror.totals.snapshot(openBuckets: openBuckets, limit: RedisMirror.resyncKeyLimit)
         } catch {
             mirror.metrics.resyncs("source_failed").increment()
-            if resyncBackoff == RedisMirror.initialBackoff {
+            // Once per failure streak, at its third attempt: at start-up the first read may
+            // come before the flusher created the schema of a new database.
+            if resyncBackoff == RedisMirror.initialBackoff * 4 {
                 mirror.logger.warning("redis mirror cannot read the totals to resync; sending rounds meanwhile, retrying with back-off",
                                       metadata: ["error": "\(error)"])
             }
-            nextResyncAttempt = ContinuousClock.now + resyncBackoff
-            resyncBackoff = min(resyncBackoff * 2, RedisMirror.maxBackoff)
+            delayNextResync()
             return
         }
-        resyncBackoff = RedisMirror.initialBackoff
 
         var outcome = Outcome()
         do {
@@ -58,8 +58,12 @@ extension MirrorWorker {
             mirror.metrics.resyncKeys.increment(by: Int64(outcome.written))
             mirror.metrics.resyncStaleKeys.increment(by: Int64(outcome.deleted))
             disconnected(connection, error: error, round: "resync cut short; runs again after the reconnect")
+            // A Redis that accepts connections but keeps failing must not cost a totals read
+            // every command timeout.
+            delayNextResync()
             return
         }
+        resyncBackoff = RedisMirror.initialBackoff
 
         // Every round up to C is in the hashes just written: never send that part again.
         resyncs.append((snapshot.counter, openBuckets))
@@ -89,6 +93,12 @@ extension MirrorWorker {
             "redis.keys_deleted": "\(outcome.deleted)", "redis.flush_counter": "\(snapshot.counter)",
             "redis.resync_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
+    }
+
+    /// The next attempt after a failed one: 0.25 s doubling to `maxBackoff`, reset by success.
+    private mutating func delayNextResync() {
+        nextResyncAttempt = ContinuousClock.now + resyncBackoff
+        resyncBackoff = min(resyncBackoff * 2, RedisMirror.maxBackoff)
     }
 
     /// Rewrites each key with `LiveCounterKeys.rewrite`, `resyncKeysPerPipeline` keys per

@@ -88,7 +88,6 @@ struct MirrorWorker {
             backoff = RedisMirror.initialBackoff
             down = false
             markNeedsResync()
-            nextResyncAttempt = ContinuousClock.now
             return true
         } catch {
             mirror.metrics.error(error.kind.rawValue).increment()
