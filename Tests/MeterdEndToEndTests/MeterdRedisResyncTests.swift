@@ -11,8 +11,9 @@ import Glibc
 /// The real binary with the real PostgreSQL (`METERD_TEST_POSTGRES_URL`, a fresh database per
 /// test) and a private `redis-server` the test kills, pauses and tampers with: after each
 /// outage or failure, the resync makes every open-period hash equal PostgreSQL's totals
-/// (docs/redis.md "Resync").
-@Suite(.timeLimit(.minutes(3)))
+/// (docs/redis.md "Resync"). Serialized: each test blocks a thread for 10 to 40 s while it
+/// polls, and the async suites need the cooperative pool (2 threads on a 2-core machine).
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct MeterdRedisResyncTests {
     static var isConfigured: Bool { MeterdPostgresTests.isConfigured && PrivateRedis.binary != nil }
     static let skipMessage: Comment = "needs METERD_TEST_POSTGRES_URL (scripts/test.sh) and redis-server"
