@@ -25,6 +25,10 @@ public struct DaemonSettings: Sendable, Hashable {
     public var postgresURL: String?
     /// `redis`: a Redis URL, may carry a password (never log it).
     public var redisURL: String?
+    /// `redis.key_prefix`: first component of every live-counter key (docs/redis.md).
+    public var redisKeyPrefix = "meterd"
+    /// `redis.retention_seconds`: how long a live-counter key outlives its period.
+    public var redisRetentionSeconds: Int64 = 7 * 86_400
     /// `log_level`
     public var logLevel: Logger.Level = .info
     /// `debug_print_rollups`

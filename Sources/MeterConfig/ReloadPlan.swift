@@ -54,7 +54,9 @@ public struct ReloadPlan: Sendable, Hashable {
     static let fields: [Field] = [
         field("udp", \.udp), field("tcp", \.tcp), field("http", \.http), field("unix", \.unixPath),
         field("data_dir", \.dataDir), field("flush_interval", \.flushInterval),
-        field("postgres", \.postgresURL), field("redis", \.redisURL), field("log_level", \.logLevel),
+        field("postgres", \.postgresURL), field("redis", \.redisURL),
+        field("redis.key_prefix", \.redisKeyPrefix), field("redis.retention_seconds", \.redisRetentionSeconds),
+        field("log_level", \.logLevel),
         field("debug_print_rollups", \.debugPrintRollups), field("debug_rollups", \.debugRollups),
         field("protocol.max_line_bytes", \.engine.protocolLimits.maxLineBytes),
         field("protocol.max_name_bytes", \.engine.protocolLimits.maxNameBytes),

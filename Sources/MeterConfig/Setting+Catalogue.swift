@@ -36,6 +36,23 @@ extension Setting {
         },
         .text("postgres", flag: "--postgres", secret: true, what: "connection string") { $0.postgresURL = $1 },
         .text("redis", flag: "--redis", secret: true, what: "URL") { $0.redisURL = $1 },
+        Setting(key: "redis.key_prefix", flag: nil, isSecret: false) { settings, text in
+            let prefix = String(text.trimmingSpaces)
+            guard !prefix.isEmpty, prefix.utf8.count <= 64 else { return "must be 1 to 64 bytes, got '\(text)'" }
+            // No glob characters (the resync SCANs `<prefix>:usage:*`) and no braces (hash tags).
+            guard prefix.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)) }) else {
+                return "may hold only A-Z, a-z, 0-9, '_', '.', ':' and '-', got '\(text)'"
+            }
+            settings.redisKeyPrefix = prefix
+            return nil
+        },
+        Setting(key: "redis.retention_seconds", flag: nil, isSecret: false) { settings, text in
+            guard let seconds = Int64(text.trimmingSpaces), seconds >= 0, seconds <= 366 * 86_400 else {
+                return "expected whole seconds from 0 to 31622400, got '\(text)'"
+            }
+            settings.redisRetentionSeconds = seconds
+            return nil
+        },
         Setting(key: "log_level", flag: "--log-level", isSecret: false) { settings, text in
             guard let level = Logger.Level(rawValue: String(text.trimmingSpaces).lowercased()) else {
                 return "must be one of trace, debug, info, notice, warning, error, critical, got '\(text)'"

@@ -3,6 +3,7 @@ import MeterAlerts
 import MeterCore
 import MeterConfig
 import MeterIngest
+import MeterRedis
 
 /// Where flushed rollups go, assembled from the settings: PostgreSQL when configured (plus an
 /// in-memory copy for `/debug/rollups` when asked), memory only without it; Redis mirrors what
@@ -35,7 +36,10 @@ struct DaemonSinks {
             flush = memory!  // keepsRollupsInMemory is true without PostgreSQL
             usage = InMemoryUsageStore(sink: memory!)
         }
-        mirror = try settings.redisURL.map { try RedisMirror(flag: $0, logger: logger) }
+        let totals: any LiveTotalsSource = settings.postgresURL.map { PostgresLiveTotals(connectionString: $0, instance: instance) }
+            ?? MemoryLiveTotals(sink: memory!)
+        let keys = LiveCounterKeys(prefix: settings.redisKeyPrefix, retentionSeconds: settings.redisRetentionSeconds)
+        mirror = try settings.redisURL.map { try RedisMirror(flag: $0, keys: keys, totals: totals, logger: logger) }
         if let mirror { flush = MirroredRollupSink(committed: flush, mirror: mirror) }
         alerts = try AlertService.dispatcher(settings: settings, instance: instance, logger: logger)
     }

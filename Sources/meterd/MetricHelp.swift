@@ -61,7 +61,11 @@ enum MetricHelp {
         "meterd_redis_mirror_dropped_rounds_total": "Flush rounds dropped from the full mirror queue or at shutdown.",
         "meterd_redis_mirror_errors_total": "Redis errors of the mirror, by kind.",
         "meterd_redis_mirror_lag_rounds": "Flush rounds waiting in the mirror queue.",
-        "meterd_redis_mirror_needs_resync": "1 when Redis may differ from the committed totals (a round failed or was dropped).",
+        "meterd_redis_mirror_needs_resync": "1 when Redis may differ from the committed totals, until a resync succeeds.",
+        "meterd_redis_mirror_resyncs_total": "Absolute resyncs of the open periods' keys from the committed totals, by result.",
+        "meterd_redis_mirror_resync_seconds": "Time of one successful resync: reading the totals, rewriting the keys, deleting stale ones.",
+        "meterd_redis_mirror_resync_keys_total": "Keys rewritten or deleted as stale by resyncs, by action.",
+        "meterd_redis_mirror_skipped_rounds_total": "Flush rounds not sent because a resync's totals already held them.",
         // Threshold alerts (MeterAlerts.AlertDispatcher, SinkRunner)
         "meterd_alerts_recorded_total": "Threshold alerts handed to the record, by result (fired: first record, delivered; already_fired: recorded before, by any instance).",
         "meterd_alerts_recovered_total": "Pending alert deliveries sent again at start-up from the outbox.",

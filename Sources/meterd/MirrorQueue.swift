@@ -6,6 +6,14 @@ import Glibc
 import Darwin
 #endif
 
+/// One committed flush round for the mirror: its deltas and the flush counter it committed as
+/// (`RollupSink.committedWrites` read right after the write returned; nil when the sink does
+/// not count). A resync at counter C makes every round with counter <= C redundant.
+struct MirrorRound: Sendable {
+    var deltas: [RollupDelta]
+    var counter: Int64?
+}
+
 /// The bounded FIFO of committed flush rounds between the flusher (producer, never blocks)
 /// and the Redis mirror thread (consumer, blocks while it waits for work).
 ///
@@ -17,7 +25,7 @@ final class MirrorQueue: @unchecked Sendable {
     // @unchecked: every stored var below is read and written only with `mutex` held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var rounds: [[RollupDelta]] = []
+    private var rounds: [MirrorRound] = []
     private var closing = false
     let capacity: Int
     /// Called with the new depth on every change, with the lock held, so a depth gauge never
@@ -53,7 +61,7 @@ final class MirrorQueue: @unchecked Sendable {
 
     /// Appends a round; returns the queue depth after the push and whether the oldest round
     /// had to be dropped to make room.
-    func push(_ round: [RollupDelta]) -> (depth: Int, droppedOldest: Bool) {
+    func push(_ round: MirrorRound) -> (depth: Int, droppedOldest: Bool) {
         locked {
             var dropped = false
             if rounds.count >= capacity {
@@ -69,7 +77,7 @@ final class MirrorQueue: @unchecked Sendable {
 
     /// Puts a round taken with `next()` back at the front (it was never sent). Returns false,
     /// and drops it, when newer rounds filled the queue meanwhile.
-    func requeueFront(_ round: [RollupDelta]) -> (depth: Int, requeued: Bool) {
+    func requeueFront(_ round: MirrorRound) -> (depth: Int, requeued: Bool) {
         locked {
             guard rounds.count < capacity else { return (rounds.count, false) }
             rounds.insert(round, at: 0)
@@ -79,26 +87,48 @@ final class MirrorQueue: @unchecked Sendable {
     }
 
     /// The oldest round, waiting for one; nil once the queue is closed and empty.
-    func next() -> (round: [RollupDelta], depth: Int)? {
+    func next() -> (round: MirrorRound, depth: Int)? {
         locked {
             while rounds.isEmpty && !closing { pthread_cond_wait(condition, mutex) }
-            guard !rounds.isEmpty else { return nil }
-            let round = rounds.removeFirst()
-            depthChanged(rounds.count)
-            return (round, rounds.count)
+            return takeFirst()
         }
+    }
+
+    /// The oldest round, waiting at most `limit` for one; nil when none came (or the queue is
+    /// closed and empty).
+    func next(waitingAtMost limit: Duration) -> (round: MirrorRound, depth: Int)? {
+        locked {
+            var deadline = Self.deadline(after: limit)
+            while rounds.isEmpty && !closing {
+                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+            }
+            return takeFirst()
+        }
+    }
+
+    /// With the lock held.
+    private func takeFirst() -> (round: MirrorRound, depth: Int)? {
+        guard !rounds.isEmpty else { return nil }
+        let round = rounds.removeFirst()
+        depthChanged(rounds.count)
+        return (round, rounds.count)
+    }
+
+    private static func deadline(after duration: Duration) -> timespec {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let (seconds, attoseconds) = duration.components
+        var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
+        deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
+        nanoseconds %= 1_000_000_000
+        deadline.tv_nsec = nanoseconds
+        return deadline
     }
 
     /// Sleeps for `duration` or until the queue closes (a back-off that shutdown can cut short).
     func sleep(_ duration: Duration) {
         locked {
-            var deadline = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &deadline)
-            let (seconds, attoseconds) = duration.components
-            var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
-            deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
-            nanoseconds %= 1_000_000_000
-            deadline.tv_nsec = nanoseconds
+            var deadline = Self.deadline(after: duration)
             while !closing {
                 if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
             }

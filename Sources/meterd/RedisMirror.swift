@@ -22,9 +22,12 @@ import Darwin
 /// - One dedicated thread owns the blocking `RedisConnection`, turns each round into one
 ///   pipeline (`LiveCounterKeys.commands(for:)`) and sends it.
 /// - A pipeline that throws is never sent again (`HINCRBY` is not idempotent: part of it may
-///   have run). The connection is dropped, the mirror marks itself `needsResync`, and it
-///   reconnects with exponential back-off (`initialBackoff` doubling to `maxBackoff`).
-///   Rounds queued meanwhile wait in the queue and are sent once Redis is back.
+///   have run). The connection is dropped and the mirror reconnects with exponential back-off
+///   (`initialBackoff` doubling to `maxBackoff`). Rounds queued meanwhile wait in the queue.
+/// - Resync (`MirrorWorker+Resync.swift`): after every connect (start-up included), a failed
+///   or dropped round and an error reply, the open periods' hashes are rewritten with absolute
+///   totals from `totals` (PostgreSQL, or the in-memory sink without it), read together with
+///   the flush counter C they hold; queued and later rounds with counter <= C are discarded.
 /// - Shutdown: this service is stopped after aggregation's final flush; it sends what is
 ///   queued for at most `shutdownDrainLimit`, then gives up (the rest is counted as dropped).
 ///
@@ -40,45 +43,64 @@ final class RedisMirror: Service, Sendable {
     static let maxBackoff = Duration.seconds(5)
     /// How long shutdown waits for queued rounds to reach Redis.
     static let shutdownDrainLimit = Duration.seconds(2)
+    /// The most keys one resync rewrites (open hour, day and month keys together); beyond it
+    /// the first keys in (tenant, metric, type, grain, bucket) order are written, the rest are
+    /// left as they are, no stale key is deleted, and `needs_resync` stays 1.
+    static let resyncKeyLimit = 200_000
+    /// Keys per resync pipeline (5 commands each): one round trip well under `commandTimeout`.
+    static let resyncKeysPerPipeline = 1_000
+    /// `SCAN ... COUNT` of the stale-key pass: keys Redis examines per call.
+    static let resyncScanCount = 1_000
 
     let endpoint: RedisEndpoint
     let keys: LiveCounterKeys
     let logger: Logger
     let queue: MirrorQueue
+    /// Where a resync reads absolute totals.
+    let totals: any LiveTotalsSource
+    /// Set by the producer when it drops a round (full queue); the mirror thread takes it.
+    private let resyncRequested = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     let metrics: MirrorMetrics
 
     /// Parses the URL (throws `invalid_url` without repeating it); connects only on its thread.
-    init(url: String, keys: LiveCounterKeys = LiveCounterKeys(), logger: Logger) throws(RedisError) {
+    init(url: String, keys: LiveCounterKeys, totals: any LiveTotalsSource, logger: Logger) throws(RedisError) {
         self.endpoint = try RedisEndpoint(url: url)
         self.keys = keys
+        self.totals = totals
         self.logger = logger
         let metrics = MirrorMetrics()
         self.metrics = metrics
         queue = MirrorQueue(capacity: Self.queueCapacity) { metrics.lag.record($0) }
         metrics.connected.record(0)
-        metrics.needsResync.record(0)
+        metrics.needsResync.record(1)  // until the start-up resync succeeded
         metrics.lag.record(0)
     }
 
     /// For `--redis URL`: a bad URL stops start-up as a usage error naming the flag.
-    convenience init(flag url: String, logger: Logger) throws {
+    convenience init(flag url: String, keys: LiveCounterKeys, totals: any LiveTotalsSource, logger: Logger) throws {
         do {
-            try self.init(url: url, logger: logger)
+            try self.init(url: url, keys: keys, totals: totals, logger: logger)
         } catch {
             throw ValidationError("--redis: \(error)")
         }
     }
 
     /// Called by the flusher after a round was committed. Never blocks on Redis.
-    func enqueue(_ deltas: [RollupDelta]) {
+    func enqueue(_ deltas: [RollupDelta], counter: Int64?) {
         guard !deltas.isEmpty else { return }
-        let (_, dropped) = queue.push(deltas)
+        let (_, dropped) = queue.push(MirrorRound(deltas: deltas, counter: counter))
         if dropped {
             metrics.droppedRounds.increment()
             metrics.needsResync.record(1)
+            resyncRequested.store(true, ordering: .releasing)
         }
+    }
+
+    /// True once after a round was dropped from the full queue (the mirror thread asks).
+    func takeResyncRequest() -> Bool {
+        resyncRequested.exchange(false, ordering: .acquiringAndReleasing)
     }
 
     func run() async throws {
@@ -120,133 +142,20 @@ struct MirrorMetrics: Sendable {
     let lag = Gauge(label: "meterd_redis_mirror_lag_rounds")
     let connected = Gauge(label: "meterd_redis_mirror_connected")
     let needsResync = Gauge(label: "meterd_redis_mirror_needs_resync")
+    /// Rounds discarded because a resync's totals already held them (counter <= C).
+    let skippedRounds = Counter(label: "meterd_redis_mirror_skipped_rounds_total")
+    let resyncKeys = Counter(label: "meterd_redis_mirror_resync_keys_total", dimensions: [("action", "written")])
+    let resyncStaleKeys = Counter(label: "meterd_redis_mirror_resync_keys_total", dimensions: [("action", "deleted")])
+    let resyncDuration = Metrics.Timer(label: "meterd_redis_mirror_resync_seconds")
+
+    /// `result`: `ok`, `truncated` (more keys than `resyncKeyLimit`), `incomplete` (error
+    /// replies or values too large for Redis), `source_failed` (PostgreSQL), `redis_failed`.
+    func resyncs(_ result: String) -> Counter {
+        Counter(label: "meterd_redis_mirror_resyncs_total", dimensions: [("result", result)])
+    }
 
     func error(_ kind: String) -> Counter {
         Counter(label: "meterd_redis_mirror_errors_total", dimensions: [("kind", kind)])
-    }
-}
-
-/// State owned by the mirror thread alone: the connection and the outage bookkeeping.
-private struct MirrorWorker {
-    let mirror: RedisMirror
-    var connection: RedisConnection?
-    var backoff = RedisMirror.initialBackoff
-    /// True from a failure until the next successful connect: one log line per outage.
-    var down = false
-    var needsResync = false
-    var errorRepliesLogged = false
-
-    mutating func run() {
-        while true {
-            if connection?.isConnected != true {
-                if mirror.queue.isClosing && mirror.queue.depth == 0 { return }
-                if !connect() {
-                    // While shutting down, one attempt only: shutdown never waits for back-off.
-                    if mirror.queue.isClosing { return }
-                    mirror.queue.sleep(backoff)
-                    backoff = min(backoff * 2, RedisMirror.maxBackoff)
-                    continue
-                }
-            }
-            guard let (round, _) = mirror.queue.next() else { return }
-            send(round)
-        }
-    }
-
-    /// One connection attempt; logs only the first failure of an outage.
-    private mutating func connect() -> Bool {
-        do {
-            if let connection {
-                try connection.reconnect()
-            } else {
-                connection = try RedisConnection(endpoint: mirror.endpoint, connectTimeout: RedisMirror.connectTimeout,
-                                                 commandTimeout: RedisMirror.commandTimeout)
-            }
-            mirror.logger.info("redis mirror connected", metadata: [
-                "redis.endpoint": "\(mirror.endpoint)", "redis.queued_rounds": "\(mirror.queue.depth)",
-                "redis.needs_resync": "\(needsResync)",
-            ])
-            mirror.metrics.connected.record(1)
-            backoff = RedisMirror.initialBackoff
-            down = false
-            return true
-        } catch {
-            mirror.metrics.error(error.kind.rawValue).increment()
-            if !down {
-                down = true
-                mirror.logger.warning("redis mirror cannot connect; retrying with back-off", metadata: [
-                    "error": "\(error)", "redis.max_backoff_seconds": "\(RedisMirror.maxBackoff.components.seconds)",
-                ])
-            }
-            return false
-        }
-    }
-
-    private mutating func send(_ round: [RollupDelta]) {
-        let batch = mirror.keys.commands(for: round)
-        if batch.malformedDeltas > 0 {
-            mirror.metrics.error("malformed_delta").increment(by: Int64(batch.malformedDeltas))
-            markNeedsResync()
-        }
-        if batch.unrepresentableIncrements > 0 {
-            mirror.metrics.error("unrepresentable").increment(by: Int64(batch.unrepresentableIncrements))
-            markNeedsResync()
-        }
-        guard let connection, !batch.commands.isEmpty else {
-            mirror.metrics.sent.increment()
-            return
-        }
-        // A PING first: if Redis went away since the last round, nothing of this round was
-        // sent, so it can safely wait in the queue for the reconnect instead of being lost.
-        do {
-            _ = try connection.command(["PING"])
-        } catch {
-            mirror.metrics.error(error.kind.rawValue).increment()
-            disconnected(connection, error: error, lostRound: false)
-            let (_, requeued) = mirror.queue.requeueFront(round)
-            if !requeued {
-                mirror.metrics.droppedRounds.increment()
-                markNeedsResync()
-            }
-            return
-        }
-        do {
-            let replies = try connection.pipeline(batch.commands)
-            let errorReplies = replies.reduce(0) { $0 + ($1.isError ? 1 : 0) }
-            if errorReplies > 0 {
-                mirror.metrics.error("error_reply").increment(by: Int64(errorReplies))
-                markNeedsResync()
-                if !errorRepliesLogged {
-                    errorRepliesLogged = true
-                    mirror.logger.warning("redis mirror: Redis refused some commands (logged once)", metadata: [
-                        "redis.error_replies": "\(errorReplies)",
-                        "redis.first_error": "\(replies.first { $0.isError }.map { "\($0)" } ?? "")",
-                    ])
-                }
-            }
-            mirror.metrics.sent.increment()
-        } catch {
-            // Part of the pipeline may have run: never resend it (HINCRBY is not idempotent).
-            mirror.metrics.failed.increment()
-            mirror.metrics.error(error.kind.rawValue).increment()
-            markNeedsResync()
-            disconnected(connection, error: error, lostRound: true)
-        }
-    }
-
-    private mutating func disconnected(_ connection: RedisConnection, error: RedisError, lostRound: Bool) {
-        mirror.metrics.connected.record(0)
-        connection.close()
-        down = true
-        mirror.logger.warning("redis mirror disconnected", metadata: [
-            "error": "\(error)",
-            "redis.round": "\(lostRound ? "failed mid-pipeline, not resent" : "not sent, kept in the queue")",
-        ])
-    }
-
-    private mutating func markNeedsResync() {
-        needsResync = true
-        mirror.metrics.needsResync.record(1)
     }
 }
 
@@ -262,13 +171,14 @@ struct MirroredRollupSink: RollupSink {
 
     func write(_ deltas: [RollupDelta], covering cut: WALCut?) throws {
         try committed.write(deltas, covering: cut)
-        // A commit of WAL positions alone has nothing to mirror.
-        if !deltas.isEmpty { mirror.enqueue(deltas) }
+        // A commit of WAL positions alone has nothing to mirror. The counter is read before
+        // the next write can start (the flusher writes one batch at a time): this round's.
+        if !deltas.isEmpty { mirror.enqueue(deltas, counter: committed.committedWrites) }
     }
 
     func write(_ deltas: [RollupDelta], covering cut: WALCut?, ids: SeenIDs) throws {
         try committed.write(deltas, covering: cut, ids: ids)
-        if !deltas.isEmpty { mirror.enqueue(deltas) }
+        if !deltas.isEmpty { mirror.enqueue(deltas, counter: committed.committedWrites) }
     }
 
     func prepare() throws { try committed.prepare() }

@@ -10,8 +10,9 @@ import Testing
     static var isConfigured: Bool { url?.isEmpty == false }
 
     /// Every field of the single month hash of `metric` (type letter `type`) of `tenant`.
-    static func monthHash(_ redis: RedisConnection, tenant: String, metric: String, type: String) throws -> [String: String]? {
-        guard case .array(let keys) = try redis.command(["KEYS", "meterd:usage:{\(tenant)}:\(metric):\(type):month:*"]),
+    static func monthHash(_ redis: RedisConnection, prefix: String = "meterd", tenant: String, metric: String,
+                          type: String) throws -> [String: String]? {
+        guard case .array(let keys) = try redis.command(["KEYS", "\(prefix):usage:{\(tenant)}:\(metric):\(type):month:*"]),
               keys.count == 1, let key = keys[0].string else { return nil }
         guard case .array(let flat) = try redis.command(["HGETALL", key]) else { return nil }
         var fields: [String: String] = [:]
@@ -26,7 +27,13 @@ import Testing
         let url = try #require(Self.url)
         let tenant = "rm-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let redis = try RedisConnection(url: url, connectTimeout: .seconds(2), commandTimeout: .seconds(5))
-        let daemon = try DaemonProcess(arguments: ["--redis", url], unix: false)
+        // A prefix of its own: the start-up resync deletes open-period keys under its prefix that
+        // this process's totals do not hold (other tests share this Redis).
+        let prefix = "rm-\(tenant)"
+        let daemon = try DaemonProcess(arguments: ["--redis", url, "--set", "redis.key_prefix=\(prefix)"], unix: false)
+        func monthHash(_ redis: RedisConnection, tenant: String, metric: String, type: String) throws -> [String: String]? {
+            try Self.monthHash(redis, prefix: prefix, tenant: tenant, metric: metric, type: type)
+        }
         defer { daemon.stop() }
         try daemon.waitUntilReady()
 
@@ -39,14 +46,14 @@ import Testing
 
         // Two dimension combinations of ai.tokens land in one hash; the retry (id:r1) counts once.
         try daemon.poll(what: "the counter in Redis") {
-            try Self.monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c")?["sum_units"] == "1001000000"
+            try monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c")?["sum_units"] == "1001000000"
         }
-        let tokens = try #require(try Self.monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c"))
+        let tokens = try #require(try monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c"))
         #expect(tokens["events"] == "2")
         try daemon.poll(what: "the set in Redis") {
-            try Self.monthHash(redis, tenant: tenant, metric: "providers.active", type: "s")?["unique"] == "2"
+            try monthHash(redis, tenant: tenant, metric: "providers.active", type: "s")?["unique"] == "2"
         }
-        let providers = try #require(try Self.monthHash(redis, tenant: tenant, metric: "providers.active", type: "s"))
+        let providers = try #require(try monthHash(redis, tenant: tenant, metric: "providers.active", type: "s"))
         #expect(providers["events"] == "3")
         #expect(providers["sum_units"] == nil)
 
@@ -55,12 +62,12 @@ import Testing
             "ai.tokens:1|c|#tenant:\(tenant),model:gpt-x\nproviders.active:p-3|s|#tenant:\(tenant)",
         ])
         try daemon.poll(what: "the second flush in Redis") {
-            try Self.monthHash(redis, tenant: tenant, metric: "providers.active", type: "s")?["unique"] == "3"
+            try monthHash(redis, tenant: tenant, metric: "providers.active", type: "s")?["unique"] == "3"
         }
-        let after = try #require(try Self.monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c"))
+        let after = try #require(try monthHash(redis, tenant: tenant, metric: "ai.tokens", type: "c"))
         #expect(after["sum_units"] == "1002000000")
         #expect(after["events"] == "3")
-        guard case .array(let all) = try redis.command(["KEYS", "meterd:usage:{\(tenant)}:*"]) else {
+        guard case .array(let all) = try redis.command(["KEYS", "\(prefix):usage:{\(tenant)}:*"]) else {
             Issue.record("KEYS failed")
             return
         }
@@ -130,31 +137,39 @@ import Testing
 
         server = try PrivateRedis(port: port)
         let after = try server.connect()
-        // Exactly the queued rounds arrive (2 + 3), once: the probe before each pipeline kept
-        // the round that met the dead connection, so nothing was half-sent.
-        try daemon.poll(timeout: 15, what: "the queued rounds in Redis") { try tokens(after)?["sum_units"] == "5000000" }
-        #expect(try tokens(after)?["events"] == "2")
+        // Redis came back empty: the resync after the reconnect writes this process's totals
+        // (7 + 2 + 3), and the two queued rounds, already in them, are discarded, not added.
+        try daemon.poll(timeout: 15, what: "the totals in Redis") { try tokens(after)?["sum_units"] == "12000000" }
+        #expect(try tokens(after)?["events"] == "3")
+        try daemon.poll(what: "queued rounds discarded") { try daemon.metric("meterd_redis_mirror_skipped_rounds_total") == 2 }
+        #expect(try tokens(after)?["sum_units"] == "12000000")
         #expect(try daemon.metric("meterd_redis_mirror_needs_resync") == 0)
         #expect(try daemon.metric("meterd_redis_mirror_dropped_rounds_total") == 0)
         #expect(try daemon.metric(#"meterd_redis_mirror_rounds_total{result="failed"}"#) == 0)
-        #expect(try daemon.metric(#"meterd_redis_mirror_rounds_total{result="sent"}"#) == 3)
+        #expect(try daemon.metric(#"meterd_redis_mirror_rounds_total{result="sent"}"#) == 1)
+        #expect(try daemon.metric(#"meterd_redis_mirror_resyncs_total{result="ok"}"#) == 2)
         #expect(try daemon.terminate() == 0)
         #expect(daemon.stderr.components(separatedBy: "redis mirror connected").count == 3)
     }
 }
 
-/// A throw-away redis-server on a loopback port, without persistence, for outage tests.
+/// A throw-away redis-server on a loopback port for outage tests: without persistence (a
+/// restart comes back empty), or with an append-only file fsynced on every write in
+/// `persistentDirectory` (a restart after SIGKILL keeps every acknowledged write).
 struct PrivateRedis {
     static let binary: String? = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
     let process = Process()
     let port: Int
 
-    init(port: Int) throws {
+    init(port: Int, persistentDirectory: URL? = nil) throws {
         self.port = port
         process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
-        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--daemonize", "no", "--loglevel", "warning"]
+        let persistence = persistentDirectory.map {
+            ["--dir", $0.path, "--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+        } ?? ["--save", "", "--appendonly", "no"]
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--daemonize", "no", "--loglevel", "warning"]
+            + persistence
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
