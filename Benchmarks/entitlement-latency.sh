@@ -41,10 +41,12 @@ data=$(mktemp -d)
 token=bench-token-0123456789abcdef
 pid=
 load_pid=
+database=
 cleanup() {
     [[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null || true
     [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     rm -rf "$data"
+    [[ -n $database ]] && psql "$METERD_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS $database" >/dev/null || true
     if [[ $started_services == 1 ]]; then scripts/services.sh stop >/dev/null; fi
 }
 trap cleanup EXIT
@@ -79,7 +81,6 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 database="meterd_bench_entitlement_$$"
 psql "$METERD_POSTGRES_URL" -qAt -c "CREATE DATABASE $database" >/dev/null
 url="${METERD_POSTGRES_URL%/*}/$database"
-trap 'cleanup; psql "$METERD_POSTGRES_URL" -qAt -c "DROP DATABASE IF EXISTS $database" >/dev/null' EXIT
 
 METERD_INSTANCE="bench-entitlement-$$" "$bin/meterd" --udp "$udp" --tcp "$tcp" --http "$http" \
     --postgres "$url" --data-dir "$data/data" --flush-interval 1 --log-level warning \
