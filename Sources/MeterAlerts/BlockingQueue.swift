@@ -1,3 +1,5 @@
+import MeterCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,12 +10,11 @@ import Darwin
 /// thread that sleeps until there is work. `push` is O(1) and never blocks: when `capacity`
 /// elements are waiting it refuses the new one and the caller counts the drop.
 ///
-/// A pthread mutex and condition variable (as `MirrorQueue`): the consumer also sleeps for
-/// back-off delays that `close()` must cut short.
+/// A `ConditionLock` (as `MirrorQueue`): the consumer also sleeps for back-off delays that
+/// `close()` must cut short.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
-    // @unchecked: every stored var is read and written only with `mutex` held.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // @unchecked: every stored var is read and written only with `lock` held.
+    private let lock = ConditionLock()
     private var ring: [Element?]
     private var head = 0
     private var count = 0
@@ -26,45 +27,24 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         self.capacity = capacity
         self.depthChanged = depthChanged
         ring = Array(repeating: nil, count: capacity)
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        #if canImport(Glibc)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 
     /// Appends `element`; false (nothing queued) when the queue is full or closed.
     func push(_ element: Element) -> Bool {
-        locked {
+        lock.locked {
             guard count < capacity, !closing else { return false }
             ring[(head + count) % capacity] = element
             count += 1
             depthChanged(count)
-            pthread_cond_signal(condition)
+            lock.signal()
             return true
         }
     }
 
     /// The oldest element, waiting for one; nil once the queue is closed and empty.
     func next() -> Element? {
-        locked {
-            while count == 0 && !closing { pthread_cond_wait(condition, mutex) }
+        lock.locked {
+            while count == 0 && !closing { lock.wait() }
             guard count > 0 else { return nil }
             let element = ring[head]
             ring[head] = nil
@@ -77,16 +57,10 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Sleeps for `duration` or until the queue closes; returns false when it was closed.
     func sleep(_ duration: Duration) -> Bool {
-        locked {
-            var deadline = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &deadline)
-            let (seconds, attoseconds) = duration.components
-            var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
-            deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
-            nanoseconds %= 1_000_000_000
-            deadline.tv_nsec = nanoseconds
+        lock.locked {
+            let deadline = ConditionLock.deadline(after: duration)
             while !closing {
-                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+                if !lock.wait(until: deadline) { break }
             }
             return !closing
         }
@@ -94,14 +68,14 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Refuses new elements and wakes the consumer: `next()` returns what is left, then nil.
     func close() {
-        locked {
+        lock.locked {
             closing = true
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
         }
     }
 
-    var isClosing: Bool { locked { closing } }
-    var depth: Int { locked { count } }
+    var isClosing: Bool { lock.locked { closing } }
+    var depth: Int { lock.locked { count } }
 }
 
 /// Starts `body` on a new detached thread (libpq and hiredis calls block: never on an event

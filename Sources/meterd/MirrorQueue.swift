@@ -1,11 +1,5 @@
 import MeterCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One committed flush round for the mirror: its deltas and the flush counter it committed as
 /// (`RollupSink.committedWrites` read right after the write returned; nil when the sink does
 /// not count). A resync at counter C makes every round with counter <= C redundant.
@@ -19,12 +13,11 @@ struct MirrorRound: Sendable {
 ///
 /// When `capacity` rounds are waiting, `push` drops the oldest one and counts it: memory stays
 /// bounded however long Redis is away, and the flusher never waits for the mirror.
-/// A pthread mutex and condition variable, not `Synchronization.Mutex`, because the consumer
-/// sleeps until work arrives, the queue closes, or a back-off delay ends.
+/// A `ConditionLock`, not `Synchronization.Mutex`, because the consumer sleeps until work
+/// arrives, the queue closes, or a back-off delay ends.
 final class MirrorQueue: @unchecked Sendable {
-    // @unchecked: every stored var below is read and written only with `mutex` held.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // @unchecked: every stored var below is read and written only with `lock` held.
+    private let lock = ConditionLock()
     private var rounds: [MirrorRound] = []
     private var closing = false
     let capacity: Int
@@ -36,33 +29,12 @@ final class MirrorQueue: @unchecked Sendable {
         precondition(capacity > 0, "the mirror queue needs room for at least one round")
         self.capacity = capacity
         self.depthChanged = depthChanged
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        #if canImport(Glibc)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 
     /// Appends a round; returns the queue depth after the push and whether the oldest round
     /// had to be dropped to make room.
     func push(_ round: MirrorRound) -> (depth: Int, droppedOldest: Bool) {
-        locked {
+        lock.locked {
             var dropped = false
             if rounds.count >= capacity {
                 rounds.removeFirst()
@@ -70,7 +42,7 @@ final class MirrorQueue: @unchecked Sendable {
             }
             rounds.append(round)
             depthChanged(rounds.count)
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
             return (rounds.count, dropped)
         }
     }
@@ -78,7 +50,7 @@ final class MirrorQueue: @unchecked Sendable {
     /// Puts a round taken with `next()` back at the front (it was never sent). Returns false,
     /// and drops it, when newer rounds filled the queue meanwhile.
     func requeueFront(_ round: MirrorRound) -> (depth: Int, requeued: Bool) {
-        locked {
+        lock.locked {
             guard rounds.count < capacity else { return (rounds.count, false) }
             rounds.insert(round, at: 0)
             depthChanged(rounds.count)
@@ -88,8 +60,8 @@ final class MirrorQueue: @unchecked Sendable {
 
     /// The oldest round, waiting for one; nil once the queue is closed and empty.
     func next() -> (round: MirrorRound, depth: Int)? {
-        locked {
-            while rounds.isEmpty && !closing { pthread_cond_wait(condition, mutex) }
+        lock.locked {
+            while rounds.isEmpty && !closing { lock.wait() }
             return takeFirst()
         }
     }
@@ -97,10 +69,10 @@ final class MirrorQueue: @unchecked Sendable {
     /// The oldest round, waiting at most `limit` for one; nil when none came (or the queue is
     /// closed and empty).
     func next(waitingAtMost limit: Duration) -> (round: MirrorRound, depth: Int)? {
-        locked {
-            var deadline = Self.deadline(after: limit)
+        lock.locked {
+            let deadline = ConditionLock.deadline(after: limit)
             while rounds.isEmpty && !closing {
-                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+                if !lock.wait(until: deadline) { break }
             }
             return takeFirst()
         }
@@ -114,41 +86,30 @@ final class MirrorQueue: @unchecked Sendable {
         return (round, rounds.count)
     }
 
-    private static func deadline(after duration: Duration) -> timespec {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let (seconds, attoseconds) = duration.components
-        var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
-        deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
-        nanoseconds %= 1_000_000_000
-        deadline.tv_nsec = nanoseconds
-        return deadline
-    }
-
     /// Sleeps for `duration` or until the queue closes (a back-off that shutdown can cut short).
     func sleep(_ duration: Duration) {
-        locked {
-            var deadline = Self.deadline(after: duration)
+        lock.locked {
+            let deadline = ConditionLock.deadline(after: duration)
             while !closing {
-                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+                if !lock.wait(until: deadline) { break }
             }
         }
     }
 
     /// Wakes the consumer for good: `next()` returns what is left, then nil.
     func close() {
-        locked {
+        lock.locked {
             closing = true
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
         }
     }
 
-    var isClosing: Bool { locked { closing } }
-    var depth: Int { locked { rounds.count } }
+    var isClosing: Bool { lock.locked { closing } }
+    var depth: Int { lock.locked { rounds.count } }
 
     /// Empties the queue (shutdown ran out of time); returns how many rounds were discarded.
     func discardAll() -> Int {
-        locked {
+        lock.locked {
             let count = rounds.count
             rounds.removeAll()
             depthChanged(0)
