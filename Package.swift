@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MeterPostgres", targets: ["MeterPostgres"]),
         .library(name: "MeterWAL", targets: ["MeterWAL"]),
         .library(name: "MeterPlans", targets: ["MeterPlans"]),
+        .library(name: "MeterBilling", targets: ["MeterBilling"]),
         .executable(name: "meterd", targets: ["meterd"]),
         .executable(name: "meterctl", targets: ["meterctl"]),
     ],
@@ -42,6 +43,11 @@ let package = Package(
         .target(name: "MeterPlans", dependencies: ["MeterCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .testTarget(name: "MeterPlansTests", dependencies: ["MeterPlans", "MeterCore"], swiftSettings: swiftSettings),
+
+        // Billing: subscription lifecycle, invoices from the rollups, billing runs (docs/billing.md).
+        .target(name: "MeterBilling", dependencies: ["MeterCore", "MeterPlans", "MeterPostgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterBillingTests", dependencies: ["MeterBilling", "MeterPlans", "MeterCore", "MeterPostgres"],
+                    swiftSettings: swiftSettings),
 
         // Redis adapter: hiredis wrapper and the live-counter mirror's key layout.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -141,7 +147,7 @@ let package = Package(
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
         .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis", "MeterPlans",
-                                                              "MeterTestSupport", "MeterAlerts"], swiftSettings: swiftSettings),
+                                                              "MeterTestSupport", "MeterAlerts", "MeterBilling"], swiftSettings: swiftSettings),
         // Test helpers shared by several test targets (a webhook receiver).
         .target(name: "MeterTestSupport", dependencies: [
             "MeterAlerts",
@@ -206,7 +212,7 @@ let package = Package(
         .target(name: "MeterctlKit", dependencies: ["MeterCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "meterctl",
-            dependencies: ["MeterctlKit", "MeterCore", "MeterPlans", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MeterctlKit", "MeterCore", "MeterPlans", "MeterBilling", "MeterPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterctlTests", dependencies: ["MeterctlKit", "MeterCore"], swiftSettings: swiftSettings),

@@ -14,17 +14,28 @@ public enum Allowance: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// One metric of a plan: what is included per period and the price of each unit beyond it.
+/// One metric of a plan: what is included per period and how units beyond it are priced.
 public struct MetricTerms: Sendable, Hashable {
     public var included: Allowance
-    /// Per unit beyond `included`; nil when the plan bills no overage for it (an unlimited
+    /// Units beyond `included`; nil when the plan bills no overage for it (an unlimited
     /// metric, a contract plan, or a limit that is enforced rather than billed).
-    public var overagePrice: Money?
+    public var overage: OverageRate?
 
-    public init(included: Allowance, overagePrice: Money? = nil) {
+    public init(included: Allowance, overage: OverageRate? = nil) {
         self.included = included
-        self.overagePrice = overagePrice
+        self.overage = overage
     }
+
+    /// A per-unit overage price (the common case), or none.
+    public init(included: Allowance, overagePrice: Money?) {
+        self.init(included: included, overage: overagePrice.map(OverageRate.perUnit))
+    }
+
+    /// The price of the first unit beyond `included` (`OverageRate.firstUnitPrice`).
+    public var overagePrice: Money? { overage?.firstUnitPrice }
+
+    /// Whether usage beyond `included` is billed rather than refused.
+    public var billsOverage: Bool { overage != nil }
 }
 
 /// What a plan costs: list prices, or a contract negotiated per customer (enterprise).

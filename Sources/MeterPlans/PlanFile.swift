@@ -115,7 +115,7 @@ public enum PlanFile {
                     switch metrics[metric]?.included {
                     case nil: fail(metricNode, "\(what): overage.\(metric) has no included quantity (add it under 'included', 0 for pay-per-use)")
                     case .unlimited: fail(metricNode, "\(what): overage.\(metric) is set but the metric is unlimited")
-                    case .limited: metrics[metric]?.overagePrice = money
+                    case .limited: metrics[metric]?.overage = .perUnit(money)
                     }
                 }
             }

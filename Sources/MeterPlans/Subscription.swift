@@ -10,14 +10,22 @@ public struct Subscription: Sendable, Hashable {
     public var seats: Int
     public var startedAt: Int64
     public var endedAt: Int64?
+    /// How often the plan's fee is charged (usage is always billed per monthly period).
+    public var cycle: BillingCycle
+    /// End of the free trial (exclusive); nil without one. No fee accrues and no usage is
+    /// billed before it.
+    public var trialEndsAt: Int64?
 
-    public init(tenant: String, planID: String, billingAnchor: Int64, seats: Int, startedAt: Int64, endedAt: Int64? = nil) {
+    public init(tenant: String, planID: String, billingAnchor: Int64, seats: Int, startedAt: Int64, endedAt: Int64? = nil,
+                cycle: BillingCycle = .monthly, trialEndsAt: Int64? = nil) {
         self.tenant = tenant
         self.planID = planID
         self.billingAnchor = billingAnchor
         self.seats = seats
         self.startedAt = startedAt
         self.endedAt = endedAt
+        self.cycle = cycle
+        self.trialEndsAt = trialEndsAt
     }
 
     /// Whether this row applies at `instant`.
@@ -29,4 +37,16 @@ public struct Subscription: Sendable, Hashable {
     public func period(at instant: Int64) -> BillingPeriod? {
         BillingPeriod.containing(instant, anchor: billingAnchor)
     }
+}
+
+/// How often a subscription's fee is charged (docs/billing.md "Cycles").
+public enum BillingCycle: String, Sendable, Hashable, CaseIterable {
+    /// The plan's `monthly_price` per monthly billing period.
+    case monthly
+    /// The plan's `annual_price` per subscription year (12 periods from the anchor), charged on
+    /// the invoice of the year's first period.
+    case annual
+
+    /// Monthly billing periods per fee period.
+    public var periodsPerFee: Int { self == .monthly ? 1 : 12 }
 }

@@ -54,7 +54,7 @@ public struct EntitlementAnswer: Sendable, Equatable {
         return used.units < Int128(quota.units)
     }
 
-    public var allowed: Bool { withinQuota || (inPlan && terms?.overagePrice != nil) }
+    public var allowed: Bool { withinQuota || (inPlan && terms?.billsOverage == true) }
 
     public var overagePrice: Money? { terms?.overagePrice }
 
@@ -64,7 +64,7 @@ public struct EntitlementAnswer: Sendable, Equatable {
         guard let terms else { return "not_in_plan" }
         if terms.included == .unlimited { return "unlimited" }
         if withinQuota { return "within_quota" }
-        return terms.overagePrice != nil ? "overage_billed" : "quota_exhausted"
+        return terms.billsOverage ? "overage_billed" : "quota_exhausted"
     }
 
     public var forecast: UsageForecast { UsageForecast(answer: self) }

@@ -39,10 +39,11 @@ public struct UsageForecast: Sendable, Equatable {
         if let limit = answer.limit {
             let overage = QuantitySum(units: max(0, projected.units - Int128(limit.units)))
             projectedOverage = overage
-            projectedOverageCost = answer.overagePrice.map { price in
-                // Units and micros are both scaled by 10^6: one division brings it back.
-                let (cost, overflow) = overage.units.multipliedReportingOverflow(by: Int128(price.micros))
-                return Money(micros: overflow ? .max : Int64(clamping: cost / Int128(Quantity.unitsPerWhole)))
+            projectedOverageCost = answer.terms?.overage.map { rate in
+                // Exact in picos; a projection beyond Int64 quantities is shown as the largest.
+                let units = overage.units > Int128(Int64.max) ? Int64.max : Int64(overage.units)
+                let charge = rate.charge(for: Quantity(units: units))
+                return Money(micros: Int64(clamping: charge.picos / Int128(Quantity.unitsPerWhole)))
             }
         } else {
             projectedOverage = nil

@@ -1,5 +1,3 @@
-import MeterPlans
-
 /// Which usage counts toward a billing period: the events of the UTC hours that start in
 /// `[start, end)` once both ends are moved down to their hour (docs/quotas.md "Usage window").
 ///
