@@ -42,9 +42,9 @@ public enum FeeLines {
         var lines: [InvoiceLine] = []
         for row in rows.sorted(by: { ($0.subscription.startedAt, $0.id) < ($1.subscription.startedAt, $1.id) }) {
             let subscription = row.subscription
-            // A row starting after this period is the next invoice's; one ended before it is done.
-            guard subscription.startedAt < period.end, (subscription.endedAt ?? .max) > period.start else { continue }
-            guard let plan = catalog[subscription.planID] else { continue }
+            // A row starting after this period is the next invoice's. A row that ended before it
+            // still matters when a fee period touching it was charged for more time (annual fees).
+            guard subscription.startedAt < period.end, let plan = catalog[subscription.planID] else { continue }
             var feePeriod = FeeSchedule.feePeriod(containing: max(subscription.startedAt, period.start),
                                                   anchor: subscription.billingAnchor, cycle: subscription.cycle)
             while feePeriod.start < period.end {
