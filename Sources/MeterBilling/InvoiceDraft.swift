@@ -99,7 +99,7 @@ public enum InvoiceCalculator {
             case .percent(let percent): "Discount \(discount.code): \(percent) % off \(remaining)"
             case .amount(let amount): "Discount \(discount.code): \(amount) off"
             }
-            lines.append(InvoiceLine(kind: .discount, description: text, amount: Money(micros: -off.micros)))
+            lines.append(InvoiceLine(kind: .discount, description: text, amount: Money(micros: -off.micros), couponCode: discount.code))
             remaining = Money(micros: remaining.micros - off.micros)
             discountTotal -= off.micros
         }

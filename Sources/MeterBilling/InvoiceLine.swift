@@ -38,10 +38,12 @@ public struct InvoiceLine: Sendable, Hashable {
     public var subscriptionID: Int64?
     /// The rollup rows the usage came from.
     public var sources: [UsageSource]
+    /// For discount lines: the coupon.
+    public var couponCode: String?
 
     public init(kind: Kind, description: String, quantity: Quantity? = nil, unitPrice: Money? = nil, amount: Money,
                 from: Int64? = nil, to: Int64? = nil, metric: String? = nil, planID: String? = nil,
-                subscriptionID: Int64? = nil, sources: [UsageSource] = []) {
+                subscriptionID: Int64? = nil, sources: [UsageSource] = [], couponCode: String? = nil) {
         self.kind = kind
         self.description = description
         self.quantity = quantity
@@ -53,6 +55,7 @@ public struct InvoiceLine: Sendable, Hashable {
         self.planID = planID
         self.subscriptionID = subscriptionID
         self.sources = sources
+        self.couponCode = couponCode
     }
 }
 

@@ -1,0 +1,174 @@
+import MeterCore
+public import MeterPlans
+public import MeterPostgres
+
+/// A billing run (docs/billing.md "Billing runs"): invoices every tenant's billing periods that
+/// ended at least `graceSeconds` before `at` and have no invoice yet. Idempotent: a period with
+/// a finalized, paid or void invoice is never billed again, so a second run creates nothing.
+public struct BillingRun {
+    public struct Options: Sendable {
+        /// The run's "now" (Unix seconds): periods ended by `at - graceSeconds` are due.
+        public var at: Int64
+        public var graceSeconds = BillingLimits.defaultGraceSeconds
+        /// Leave the invoices as drafts (only each tenant's next period is computed).
+        public var draftOnly = false
+        /// Only these tenants; nil: all with a subscription.
+        public var tenants: [String]?
+        public var batchTenants = BillingLimits.defaultBatchTenants
+        public var lateUsagePeriods = BillingLimits.defaultLateUsagePeriods
+        public var paymentTermsDays = BillingLimits.defaultPaymentTermsDays
+
+        public init(at: Int64) { self.at = at }
+    }
+
+    /// One invoice the run wrote.
+    public struct Outcome: Sendable, Hashable {
+        public var id: Int64
+        public var tenant: String
+        public var number: String?
+        public var periodStart: Int64
+        public var periodEnd: Int64
+        public var total: Money
+    }
+
+    public struct Report: Sendable {
+        public var invoices: [Outcome] = []
+        /// Tenants that could not be billed, with the reason (the others are billed regardless).
+        public var failures: [String: String] = [:]
+        /// Tenants with a subscription but no period due.
+        public var tenantsUpToDate = 0
+    }
+
+    public enum RunError: Error, CustomStringConvertible {
+        case inProgress
+
+        public var description: String { "another billing run holds the billing lock; try again when it has finished" }
+    }
+
+    /// Serializes billing runs across processes: "meterd" + 10.
+    static let lockKey: Int64 = 0x6D65_7465_7264 + 10
+
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func run(_ options: Options) throws -> Report {
+        let locked = try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", parameters: [String(Self.lockKey)])
+        guard locked.rows.first?[0] == "t" else { throw RunError.inProgress }
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::bigint)", parameters: [String(Self.lockKey)]) }
+
+        try connection.execute("SELECT \(RollupTable.schema).apply_due_transitions(to_timestamp($1::bigint))", parameters: [String(options.at)])
+        let ledger = BillingLedger(connection: connection)
+        let rows = try ledger.subscriptionRows(tenants: options.tenants)
+        let tenants = rows.keys.sorted()
+        var state = RunState(
+            rows: rows, lastEnds: try ledger.lastInvoicedEnds(), catalog: try PlanStore(connection: connection).load().catalog,
+            accounts: try ledger.accounts(tenants), taxRates: try ledger.taxRates(), redemptions: try ledger.redemptions(tenants))
+        var report = Report()
+        var billedAny: Set<String> = []
+        for round in 0..<BillingLimits.maxPeriodsPerRun {
+            if options.draftOnly && round > 0 { break }
+            let due = tenants.compactMap { tenant -> (String, BillingPeriod)? in
+                guard report.failures[tenant] == nil, let tenantRows = rows[tenant],
+                      let period = BillingSchedule.nextPeriod(rows: tenantRows, after: state.lastEnds[tenant]),
+                      period.end + options.graceSeconds <= options.at else { return nil }
+                return (tenant, period)
+            }
+            if due.isEmpty { break }
+            for start in stride(from: 0, to: due.count, by: max(1, options.batchTenants)) {
+                let batch = Array(due[start..<min(due.count, start + max(1, options.batchTenants))])
+                try bill(batch, options: options, ledger: ledger, state: &state, report: &report)
+                billedAny.formUnion(batch.map(\.0))
+            }
+        }
+        report.tenantsUpToDate = tenants.count - billedAny.count - report.failures.keys.filter { !billedAny.contains($0) }.count
+        try markPastDue(at: options.at)
+        return report
+    }
+
+    /// What the run knows of every tenant, kept current as batches are written.
+    struct RunState {
+        var rows: [String: [SubscriptionRow]]
+        var lastEnds: [String: Int64]
+        var catalog: PlanCatalog
+        var accounts: [String: BillingLedger.Account]
+        var taxRates: [String: TaxRate]
+        var redemptions: [String: [BillingLedger.Redemption]]
+    }
+
+    func bill(_ batch: [(String, BillingPeriod)], options: Options, ledger: BillingLedger, state: inout RunState,
+              report: inout Report) throws {
+        let lookback = Int64(options.lateUsagePeriods) * 31 * 86_400
+        let billed = options.lateUsagePeriods > 0
+            ? try ledger.billedUsage(batch.map { (tenant: $0.0, since: $0.1.start - lookback, before: $0.1.start) }) : [:]
+        var windows: [UsageReader.Window] = []
+        var windowIndex: [UsageReader.Window: Int] = [:]
+        func index(of window: UsageReader.Window) -> Int {
+            if let known = windowIndex[window] { return known }
+            windows.append(window)
+            windowIndex[window] = windows.count - 1
+            return windows.count - 1
+        }
+        var current: [Int?] = []
+        for (tenant, period) in batch {
+            current.append(BillableWindow.of(period: period, rows: state.rows[tenant] ?? []).map {
+                index(of: UsageReader.Window(tenant: tenant, from: $0.from, to: $0.to))
+            })
+            for usage in billed[tenant] ?? [] { _ = index(of: UsageReader.Window(tenant: tenant, from: usage.windowFrom, to: usage.windowTo)) }
+        }
+        let usage = try UsageReader(connection: connection).read(windows)
+        let annualIDs = batch.flatMap { state.rows[$0.0] ?? [] }.filter { $0.subscription.cycle == .annual }.map(\.id)
+        let charged = Dictionary(grouping: try ledger.chargedFees(subscriptionIDs: annualIDs), by: \.subscriptionID)
+
+        var drafts: [InvoiceDraft] = []
+        for (position, (tenant, period)) in batch.enumerated() {
+            let account = state.accounts[tenant]
+            var taxRate: TaxRate?
+            if let region = account?.region {
+                guard let rate = state.taxRates[region] else {
+                    report.failures[tenant] = "tax region \(region) has no rate in \(RollupTable.schema).tax_rates"
+                    continue
+                }
+                taxRate = rate
+            }
+            let tenantRows = state.rows[tenant] ?? []
+            let discounts = (state.redemptions[tenant] ?? []).filter { redemption in
+                period.end > redemption.redeemedAt && redemption.limit.map { redemption.used < $0 } ?? true
+            }.map(\.discount)
+            let lateChecks = (billed[tenant] ?? []).map { usageBilled in
+                let window = UsageReader.Window(tenant: tenant, from: usageBilled.windowFrom, to: usageBilled.windowTo)
+                let now = windowIndex[window].flatMap { usage[$0][usageBilled.metric] }
+                    ?? MeteredUsage(metric: usageBilled.metric, used: .zero, sources: [])
+                return LateUsageLines.Check(billed: usageBilled, current: now)
+            }
+            drafts.append(InvoiceCalculator.draft(InvoiceInput(
+                tenant: tenant, currency: state.catalog.currency, period: period, rows: tenantRows, catalog: state.catalog,
+                charged: tenantRows.flatMap { charged[$0.id] ?? [] }, usage: current[position].map { usage[$0] } ?? [:],
+                lateChecks: lateChecks, discounts: discounts, taxRate: taxRate)))
+        }
+        let writer = InvoiceWriter(connection: connection)
+        let numbers: [Int64: String]
+        let ids: [Int64]
+        (ids, numbers) = try connection.transaction {
+            let ids = try writer.insertDrafts(drafts, accounts: state.accounts)
+            let numbers = options.draftOnly ? [:] : try writer.finalize(ids, at: options.at, paymentTermsDays: options.paymentTermsDays)
+            return (ids, numbers)
+        }
+        for (draft, id) in zip(drafts, ids) {
+            report.invoices.append(Outcome(id: id, tenant: draft.tenant, number: numbers[id], periodStart: draft.periodStart,
+                                           periodEnd: draft.periodEnd, total: draft.total))
+            if options.draftOnly { continue }
+            state.lastEnds[draft.tenant] = draft.periodEnd
+            for line in draft.lines where line.kind == .discount {
+                if let index = state.redemptions[draft.tenant]?.firstIndex(where: { $0.discount.code == line.couponCode }) {
+                    state.redemptions[draft.tenant]?[index].used += 1
+                }
+            }
+        }
+    }
+
+    /// Accounts with a finalized invoice past its due date become past_due.
+    func markPastDue(at: Int64) throws {
+        try connection.execute("SELECT \(RollupTable.schema).mark_past_due(to_timestamp($1::bigint))", parameters: [String(at)])
+    }
+}

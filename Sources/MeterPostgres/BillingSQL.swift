@@ -1,0 +1,200 @@
+import MeterCore
+
+/// Migration 10: invoices, their lines and sources, billed usage, numbering, credit notes,
+/// coupons and the tax rate table (docs/billing.md). Shipped statements are never edited.
+enum BillingSQL {
+    static let schema = RollupTable.schema
+
+    /// An exact amount: at most 6 fractional digits.
+    static func exact(_ column: String) -> String { "\(column) = round(\(column), 6)" }
+
+    static let version10: [String] = [
+        // The usage of a billing window is read per tenant and bucket range.
+        "CREATE INDEX usage_hourly_by_tenant_bucket ON \(RollupTable.name(.hour)) (tenant, bucket)",
+        "CREATE INDEX usage_daily_by_tenant_bucket ON \(RollupTable.name(.day)) (tenant, bucket)",
+        """
+        CREATE TABLE \(schema).tax_rates (
+            region       text        PRIMARY KEY CHECK (region ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'),
+            name         text        NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+            rate_percent numeric     NOT NULL CHECK (rate_percent >= 0 AND rate_percent < 100 AND \(exact("rate_percent"))),
+            updated_at   timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        """
+        CREATE TABLE \(schema).coupons (
+            code             text        PRIMARY KEY CHECK (code ~ '^[A-Z0-9][A-Z0-9_-]{0,63}$'),
+            percent_off      numeric     CHECK (percent_off > 0 AND percent_off <= 100 AND \(exact("percent_off"))),
+            amount_off       numeric     CHECK (amount_off > 0 AND \(exact("amount_off"))),
+            duration         text        NOT NULL CHECK (duration IN ('once', 'repeating', 'forever')),
+            duration_periods integer     CHECK (duration_periods BETWEEN 1 AND 120),
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            CHECK ((percent_off IS NULL) <> (amount_off IS NULL)),
+            CHECK ((duration = 'repeating') = (duration_periods IS NOT NULL))
+        )
+        """,
+        // A coupon applies to the invoices of periods starting at or after redeemed_at.
+        """
+        CREATE TABLE \(schema).coupon_redemptions (
+            tenant      text        NOT NULL,
+            code        text        NOT NULL REFERENCES \(schema).coupons,
+            redeemed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tenant, code)
+        )
+        """,
+        // One invoice per tenant and billing period, ever: a billing run never makes a second.
+        """
+        CREATE TABLE \(schema).invoices (
+            id             bigserial   PRIMARY KEY,
+            tenant         text        NOT NULL,
+            period_start   timestamptz NOT NULL,
+            period_end     timestamptz NOT NULL CHECK (period_end > period_start),
+            status         text        NOT NULL CHECK (status IN ('draft', 'finalized', 'paid', 'void')),
+            number         text        UNIQUE,
+            currency       text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+            subtotal       numeric     NOT NULL,
+            discount_total numeric     NOT NULL CHECK (discount_total <= 0),
+            tax_total      numeric     NOT NULL,
+            total          numeric     NOT NULL,
+            region         text,
+            created_at     timestamptz NOT NULL DEFAULT now(),
+            finalized_at   timestamptz,
+            due_at         timestamptz,
+            paid_at        timestamptz,
+            voided_at      timestamptz,
+            void_reason    text,
+            UNIQUE (tenant, period_start),
+            CHECK ((status = 'draft') = (number IS NULL)),
+            CHECK ((status = 'draft') = (finalized_at IS NULL)),
+            CHECK ((status = 'paid') = (paid_at IS NOT NULL)),
+            CHECK ((status = 'void') = (voided_at IS NOT NULL)),
+            CHECK (total = subtotal + discount_total + tax_total)
+        )
+        """,
+        """
+        CREATE TABLE \(schema).invoice_lines (
+            invoice_id      bigint  NOT NULL REFERENCES \(schema).invoices ON DELETE CASCADE,
+            line_no         integer NOT NULL,
+            kind            text    NOT NULL CHECK (kind IN ('subscription', 'proration', 'overage', 'adjustment', 'discount', 'tax')),
+            description     text    NOT NULL,
+            quantity        numeric,
+            unit_price      numeric,
+            amount          numeric NOT NULL,
+            covers_from     timestamptz,
+            covers_to       timestamptz,
+            metric          text,
+            plan_id         text,
+            subscription_id bigint,
+            coupon_code     text,
+            PRIMARY KEY (invoice_id, line_no)
+        )
+        """,
+        "CREATE INDEX invoice_lines_by_subscription ON \(schema).invoice_lines (subscription_id) WHERE subscription_id IS NOT NULL",
+        // The rollup rows a line was computed from: grain, series and bucket range (re-runnable).
+        """
+        CREATE TABLE \(schema).invoice_line_sources (
+            invoice_id  bigint      NOT NULL,
+            line_no     integer     NOT NULL,
+            source_no   integer     NOT NULL,
+            grain       text        NOT NULL CHECK (grain IN ('hour', 'day', 'month')),
+            metric      text        NOT NULL,
+            type        text        NOT NULL CHECK (type IN ('c', 'g')),
+            from_bucket timestamptz NOT NULL,
+            to_bucket   timestamptz NOT NULL,
+            rows        integer     NOT NULL,
+            quantity    numeric     NOT NULL,
+            PRIMARY KEY (invoice_id, line_no, source_no),
+            FOREIGN KEY (invoice_id, line_no) REFERENCES \(schema).invoice_lines ON DELETE CASCADE
+        )
+        """,
+        // What each invoice billed of each metric and period; the latest row per (tenant,
+        // metric, period_start) is what late usage is compared with.
+        """
+        CREATE TABLE \(schema).invoice_usage (
+            invoice_id   bigint      NOT NULL REFERENCES \(schema).invoices ON DELETE CASCADE,
+            tenant       text        NOT NULL,
+            metric       text        NOT NULL,
+            period_start timestamptz NOT NULL,
+            period_end   timestamptz NOT NULL,
+            window_from  timestamptz NOT NULL,
+            window_to    timestamptz NOT NULL,
+            used         numeric     NOT NULL,
+            included     numeric     NOT NULL,
+            plan_id      text        NOT NULL,
+            rate         text        NOT NULL,
+            PRIMARY KEY (invoice_id, metric, period_start)
+        )
+        """,
+        "CREATE INDEX invoice_usage_by_tenant_period ON \(schema).invoice_usage (tenant, period_start)",
+        // Gap-free numbers: the counter moves in the finalizing transaction, so a rollback
+        // takes the number back with it.
+        """
+        CREATE TABLE \(schema).invoice_sequences (
+            prefix      text   PRIMARY KEY,
+            last_number bigint NOT NULL DEFAULT 0 CHECK (last_number >= 0)
+        )
+        """,
+        """
+        CREATE TABLE \(schema).credit_notes (
+            id         bigserial   PRIMARY KEY,
+            tenant     text        NOT NULL,
+            number     text        NOT NULL UNIQUE,
+            invoice_id bigint      NOT NULL REFERENCES \(schema).invoices,
+            amount     numeric     NOT NULL CHECK (amount > 0 AND \(exact("amount"))),
+            reason     text        NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+            created_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        // A finalized invoice is never edited: its lines are frozen and only its status moves on
+        // (finalized -> paid | void). Corrections are credit notes and adjustments.
+        """
+        CREATE FUNCTION \(schema).invoice_lines_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            v_status text;
+        BEGIN
+            SELECT status INTO v_status FROM \(schema).invoices
+            WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
+            IF v_status IS DISTINCT FROM 'draft' AND v_status IS NOT NULL THEN
+                RAISE EXCEPTION 'invoice % is %: its lines cannot change', CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END, v_status
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER invoice_lines_frozen BEFORE INSERT OR UPDATE OR DELETE ON \(schema).invoice_lines
+        FOR EACH ROW EXECUTE FUNCTION \(schema).invoice_lines_frozen()
+        """,
+        """
+        CREATE FUNCTION \(schema).invoices_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                IF OLD.status <> 'draft' THEN
+                    RAISE EXCEPTION 'invoice % is %: it cannot be deleted', OLD.number, OLD.status USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN OLD;
+            END IF;
+            IF OLD.status <> 'draft' AND (
+                NEW.tenant, NEW.period_start, NEW.period_end, NEW.number, NEW.currency, NEW.subtotal, NEW.discount_total,
+                NEW.tax_total, NEW.total, NEW.finalized_at, NEW.due_at, NEW.region)
+                IS DISTINCT FROM (
+                OLD.tenant, OLD.period_start, OLD.period_end, OLD.number, OLD.currency, OLD.subtotal, OLD.discount_total,
+                OLD.tax_total, OLD.total, OLD.finalized_at, OLD.due_at, OLD.region) THEN
+                RAISE EXCEPTION 'invoice % is %: its amounts cannot change', OLD.number, OLD.status USING ERRCODE = 'check_violation';
+            END IF;
+            IF OLD.status <> NEW.status AND NOT (
+                (OLD.status = 'draft' AND NEW.status = 'finalized') OR
+                (OLD.status = 'finalized' AND NEW.status IN ('paid', 'void'))) THEN
+                RAISE EXCEPTION 'invoice %: % -> % is not allowed (draft -> finalized -> paid | void)',
+                    coalesce(OLD.number, OLD.id::text), OLD.status, NEW.status USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER invoices_frozen BEFORE UPDATE OR DELETE ON \(schema).invoices
+        FOR EACH ROW EXECUTE FUNCTION \(schema).invoices_frozen()
+        """,
+    ]
+}
