@@ -45,7 +45,8 @@ let package = Package(
         .testTarget(name: "MeterPlansTests", dependencies: ["MeterPlans", "MeterCore"], swiftSettings: swiftSettings),
 
         // Billing: subscription lifecycle, invoices from the rollups, billing runs (docs/billing.md).
-        .target(name: "MeterBilling", dependencies: ["MeterCore", "MeterPlans", "MeterPostgres"], swiftSettings: swiftSettings),
+        .target(name: "MeterBilling", dependencies: ["MeterCore", "MeterPlans", "MeterPostgres", .product(name: "Yams", package: "Yams")],
+                swiftSettings: swiftSettings),
         .testTarget(name: "MeterBillingTests", dependencies: ["MeterBilling", "MeterPlans", "MeterCore", "MeterPostgres"],
                     swiftSettings: swiftSettings),
 
