@@ -58,10 +58,9 @@ public struct BillingLedger {
                           uniquingKeysWith: max)
     }
 
-    /// Makes sure every tenant in `tenants` has a billing account (a subscription set by SQL may
-    /// lack one), then returns the accounts.
+    /// The billing accounts of `tenants` (every subscription opens one, `set_subscription`
+    /// included).
     public func accounts(_ tenants: [String]) throws -> [String: Account] {
-        try connection.execute("SELECT \(schema).ensure_billing_accounts($1::text[])", parameters: [PostgresArrayLiteral.encode(tenants)])
         let result = try connection.execute("""
             SELECT tenant, invoice_prefix, region, name, email FROM \(schema).billing_accounts WHERE tenant = ANY($1::text[])
             """, parameters: [PostgresArrayLiteral.encode(tenants)])

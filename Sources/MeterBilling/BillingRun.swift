@@ -122,9 +122,12 @@ public struct BillingRun {
 
         var drafts: [InvoiceDraft] = []
         for (position, (tenant, period)) in batch.enumerated() {
-            let account = state.accounts[tenant]
+            guard let account = state.accounts[tenant] else {
+                report.failures[tenant] = "has no billing account (\(RollupTable.schema).billing_accounts)"
+                continue
+            }
             var taxRate: TaxRate?
-            if let region = account?.region {
+            if let region = account.region {
                 guard let rate = state.taxRates[region] else {
                     report.failures[tenant] = "tax region \(region) has no rate in \(RollupTable.schema).tax_rates"
                     continue

@@ -196,5 +196,52 @@ enum BillingSQL {
         CREATE TRIGGER invoices_frozen BEFORE UPDATE OR DELETE ON \(schema).invoices
         FOR EACH ROW EXECUTE FUNCTION \(schema).invoices_frozen()
         """,
+        // An invoice is overdue while finalized, past its due date and with a balance (total
+        // less credit notes) above zero.
+        """
+        CREATE FUNCTION \(schema).invoice_overdue(p_invoice \(schema).invoices, p_at timestamptz) RETURNS boolean
+        LANGUAGE sql STABLE AS $$
+            SELECT p_invoice.status = 'finalized' AND p_invoice.due_at < p_at AND p_invoice.total >
+                (SELECT coalesce(sum(amount), 0) FROM \(schema).credit_notes WHERE invoice_id = p_invoice.id)
+        $$
+        """,
+        // Active accounts with an overdue invoice become past_due, dated at the first due date
+        // passed. Returns how many moved.
+        """
+        CREATE FUNCTION \(schema).mark_past_due(p_at timestamptz) RETURNS integer
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            v_tenant text;
+            v_due timestamptz;
+            v_number text;
+            v_moved integer := 0;
+        BEGIN
+            FOR v_tenant, v_due, v_number IN
+                SELECT DISTINCT ON (i.tenant) i.tenant, i.due_at, i.number
+                FROM \(schema).invoices i JOIN \(schema).billing_accounts a ON a.tenant = i.tenant
+                WHERE a.status = 'active' AND \(schema).invoice_overdue(i, p_at)
+                ORDER BY i.tenant, i.due_at
+            LOOP
+                PERFORM \(schema).transition_account(v_tenant, 'past_due', v_due, 'invoice ' || v_number || ' unpaid after its due date');
+                v_moved := v_moved + 1;
+            END LOOP;
+            RETURN v_moved;
+        END
+        $$
+        """,
+        // A past_due account with nothing overdue left (paid, voided or credited) is active again.
+        """
+        CREATE FUNCTION \(schema).settle_past_due(p_tenant text, p_at timestamptz) RETURNS boolean
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM \(schema).billing_accounts WHERE tenant = p_tenant AND status = 'past_due')
+               AND NOT EXISTS (SELECT 1 FROM \(schema).invoices i WHERE i.tenant = p_tenant AND \(schema).invoice_overdue(i, p_at)) THEN
+                PERFORM \(schema).transition_account(p_tenant, 'active', p_at, 'no overdue invoice left');
+                RETURN true;
+            END IF;
+            RETURN false;
+        END
+        $$
+        """,
     ]
 }
