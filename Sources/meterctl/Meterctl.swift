@@ -10,8 +10,8 @@ import Glibc
 struct Meterctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meterctl",
-        abstract: "Send usage events to meterd, or load-test it; query usage and entitlements; check a plans file.",
-        subcommands: [Send.self, Load.self, Usage.self, Check.self, HTTPLatencyCommand.self, Plans.self]
+        abstract: "Send usage events to meterd, or load-test it; query usage and entitlements; check a plans file; manage subscriptions.",
+        subcommands: [Send.self, Load.self, Usage.self, Check.self, HTTPLatencyCommand.self, Plans.self, SubscriptionCommand.self]
     )
 }
 
