@@ -248,7 +248,7 @@ enum SubscriptionLifecycleSQL {
                     RAISE EXCEPTION 'tenant % has a subscription until %: unschedule its cancel or start at or after it',
                         p_tenant, v_until;
                 END IF;
-                PERFORM \(s).apply_due_transitions(v_at, p_tenant);
+                PERFORM \(s).apply_due_transitions(least(v_at, now()), p_tenant);
             END IF;
             INSERT INTO \(s).subscriptions (tenant, plan_id, billing_anchor, seats, started_at, cycle, trial_ends_at)
             VALUES (p_tenant, p_plan, date_trunc('second', coalesce(p_anchor, v_open.billing_anchor, v_at)),
@@ -304,7 +304,7 @@ enum SubscriptionLifecycleSQL {
             IF EXISTS (SELECT 1 FROM \(s).subscriptions WHERE tenant = p_tenant AND (ended_at IS NULL OR ended_at > v_at)) THEN
                 RAISE EXCEPTION 'tenant % already has a subscription: change it, or cancel it first', p_tenant;
             END IF;
-            PERFORM \(s).apply_due_transitions(v_at, p_tenant);
+            PERFORM \(s).apply_due_transitions(least(v_at, now()), p_tenant);
             v_trial_ends_at := v_at + make_interval(days => p_trial_days);
             INSERT INTO \(s).subscriptions (tenant, plan_id, billing_anchor, seats, started_at, cycle, trial_ends_at)
             VALUES (p_tenant, p_plan, date_trunc('second', coalesce(p_anchor, v_at)), p_seats, v_at, p_cycle, v_trial_ends_at)
@@ -412,7 +412,7 @@ enum SubscriptionLifecycleSQL {
             END IF;
             -- A trial that ended before the cancel is recorded first (before the row ends, so
             -- the cancel itself is not mistaken for a due one).
-            PERFORM \(s).apply_due_transitions(v_at, p_tenant);
+            PERFORM \(s).apply_due_transitions(least(v_at, now()), p_tenant);
             UPDATE \(s).subscriptions SET ended_at = v_at WHERE id = v_row.id;
             IF v_at <= now() THEN
                 PERFORM \(s).record_status(p_tenant, 'canceled', v_at, 'canceled', coalesce(p_reason, 'canceled'));
@@ -493,7 +493,7 @@ enum SubscriptionLifecycleSQL {
             IF p_to IS NULL OR p_to NOT IN (\(statuses)) THEN
                 RAISE EXCEPTION 'unknown status ''%'': one of trialing, active, past_due, canceled', p_to;
             END IF;
-            PERFORM \(s).apply_due_transitions(v_at, p_tenant);
+            PERFORM \(s).apply_due_transitions(least(v_at, now()), p_tenant);
             SELECT status INTO v_from FROM \(s).billing_accounts WHERE tenant = p_tenant;
             IF p_to = 'canceled' AND v_from <> 'canceled' THEN
                 PERFORM \(s).cancel_subscription(p_tenant, v_at, p_reason);

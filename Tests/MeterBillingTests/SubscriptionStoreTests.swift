@@ -27,6 +27,7 @@ struct SubscriptionStoreTests {
             #expect(try store.account(tenant: "acme")?.status == .active)
 
             let events = try store.events(tenant: "acme")
+            try #require(events.count == 2)
             #expect(events.map(\.kind) == [.created, .activated])
             #expect(events.map(\.occurredAt) == [start, trialEnd])
             #expect(events[0].toStatus == .trialing && events[0].fromStatus == nil && events[0].detail == "trial of \(days) days")
@@ -98,6 +99,7 @@ struct SubscriptionStoreTests {
             try store.change(tenant: "acme", plan: "starter", atPeriodEnd: true, at: mar10)
 
             let rows = try store.rows(tenant: "acme").map(\.subscription)
+            try #require(rows.count == 2)
             #expect(rows.map(\.planID) == ["professional", "starter"] && rows[0].endedAt == periodEnd && rows[1].startedAt == periodEnd)
             let book = PlanBookSnapshot(catalog: SubscriptionTestDatabase.catalog, subscriptions: rows)
             #expect(book.subscription(of: "acme", at: mar10)?.planID == "professional")
@@ -155,6 +157,7 @@ struct SubscriptionStoreTests {
             #expect(try store.rows(tenant: "acme").map(\.subscription.endedAt) == [cancelAt])
             var events = try store.events(tenant: "acme")
             // The trial that ended before the cancel is recorded first, at its own instant.
+            try #require(events.count == 3)
             #expect(events.map(\.kind) == [.created, .activated, .canceled])
             #expect(events.map(\.occurredAt) == [start, start + 14 * Self.day, cancelAt])
             #expect(events[2].fromStatus == .active && events[2].toStatus == .canceled && events[2].detail == "customer asked")
