@@ -57,6 +57,35 @@ public struct CivilTime: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension CivilTime {
+    /// Parses an ISO 8601 instant in UTC at whole seconds, as `description` prints it
+    /// (`2026-03-10T00:00:00Z`), or a bare date (`2026-03-10`, midnight UTC). Nil for anything
+    /// else: other offsets, fractions, out-of-range fields (month 13, Feb 30, 24:00:00).
+    public init?(iso8601 text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10 || (bytes.count == 20 && bytes[10] == UInt8(ascii: "T") && bytes[19] == UInt8(ascii: "Z")
+                                    && bytes[13] == UInt8(ascii: ":") && bytes[16] == UInt8(ascii: ":")),
+              bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for byte in bytes[from ..< from + count] {
+                guard (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), (1 ... 12).contains(month),
+              (1 ... CivilTime.daysIn(year: year, month: month)).contains(day) else { return nil }
+        var secondOfDay = 0
+        if bytes.count == 20 {
+            guard let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+                  hour < 24, minute < 60, second < 60 else { return nil }
+            secondOfDay = hour * 3600 + minute * 60 + second
+        }
+        self.init(year: year, month: month, day: day, secondOfDay: secondOfDay)
+    }
+}
+
 extension Int64 {
     func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor

@@ -100,11 +100,16 @@ public struct PlanStore {
         }
         let subscriptions = try connection.execute("""
             SELECT tenant, plan_id, extract(epoch FROM billing_anchor)::bigint, seats,
-                   extract(epoch FROM started_at)::bigint, extract(epoch FROM ended_at)::bigint
+                   extract(epoch FROM started_at)::bigint, extract(epoch FROM ended_at)::bigint,
+                   cycle, extract(epoch FROM trial_ends_at)::bigint
             FROM \(schema).subscriptions WHERE ended_at IS NULL OR ended_at > now()
             """).rows.map { row in
-            Subscription(tenant: row[0] ?? "", planID: row[1] ?? "", billingAnchor: Int64(row[2] ?? "") ?? 0,
-                         seats: Int(row[3] ?? "") ?? 1, startedAt: Int64(row[4] ?? "") ?? 0, endedAt: row[5].flatMap { Int64($0) })
+            guard let cycle = BillingCycle(rawValue: row[6] ?? "") else {
+                throw invalid("tenant '\(row[0] ?? "")': unknown billing cycle '\(row[6] ?? "")'")
+            }
+            return Subscription(tenant: row[0] ?? "", planID: row[1] ?? "", billingAnchor: Int64(row[2] ?? "") ?? 0,
+                                seats: Int(row[3] ?? "") ?? 1, startedAt: Int64(row[4] ?? "") ?? 0,
+                                endedAt: row[5].flatMap { Int64($0) }, cycle: cycle, trialEndsAt: row[7].flatMap { Int64($0) })
         }
         let catalog = PlanCatalog(currency: currencies.first ?? "USD", plans: Array(plans.values))
         return PlanBookSnapshot(catalog: catalog, subscriptions: subscriptions)

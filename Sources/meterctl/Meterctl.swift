@@ -10,8 +10,9 @@ import Glibc
 struct Meterctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meterctl",
-        abstract: "Send usage events to meterd, or load-test it; query usage and entitlements; check a plans file; bill tenants and manage invoices.",
-        subcommands: [Send.self, Load.self, Usage.self, Check.self, HTTPLatencyCommand.self, Plans.self, Billing.self, InvoiceCommand.self]
+        abstract: "Send usage events to meterd, or load-test it; query usage and entitlements; check a plans file; manage subscriptions; bill tenants and manage invoices.",
+        subcommands: [Send.self, Load.self, Usage.self, Check.self, HTTPLatencyCommand.self, Plans.self, SubscriptionCommand.self, Billing.self,
+                      InvoiceCommand.self]
     )
 }
 
