@@ -1,18 +1,6 @@
 import MeterCore
 public import MeterPlans
 
-/// A subscription history row with its database id (`meterd.subscriptions.id`): fee lines name
-/// the row they charge, so a later change can credit exactly the time already charged.
-public struct SubscriptionRow: Sendable, Hashable {
-    public var id: Int64
-    public var subscription: Subscription
-
-    public init(id: Int64, subscription: Subscription) {
-        self.id = id
-        self.subscription = subscription
-    }
-}
-
 /// A fee line of an earlier invoice (charge > 0, credit < 0) of a fee period this invoice also
 /// touches: only annual fees have them, as a year spans twelve invoices.
 public struct ChargedFee: Sendable, Hashable {

@@ -134,6 +134,7 @@ public struct InvoiceStore {
                 SELECT $2, moved.prefix || '-' || lpad(moved.last_number::text, 6, '0'), $3::bigint, $4::numeric, $5, to_timestamp($6::bigint)
                 FROM moved RETURNING id
                 """, parameters: [prefix, invoice.tenant, String(invoice.id), amount.description, reason, String(at)])
+            try connection.execute("SELECT \(schema).settle_past_due($1, to_timestamp($2::bigint))", parameters: [invoice.tenant, String(at)])
             return result.rows.first?[0].flatMap { Int64($0) } ?? 0
         }
         guard let note = try creditNotes(of: invoice.id).first(where: { $0.id == id }) else { throw StoreError.notFound("credit note \(id)") }
