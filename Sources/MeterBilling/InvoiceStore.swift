@@ -142,30 +142,18 @@ public struct InvoiceStore {
     }
 
     func lines(of id: Int64) throws -> [InvoiceLine] {
-        let sources = try connection.execute("""
-            SELECT line_no, grain, metric, type, extract(epoch FROM from_bucket)::bigint, extract(epoch FROM to_bucket)::bigint, rows, quantity
-            FROM \(schema).invoice_line_sources WHERE invoice_id = $1::bigint ORDER BY line_no, source_no
-            """, parameters: [String(id)])
-        var sourcesByLine: [Int: [UsageSource]] = [:]
-        for row in sources.rows {
-            guard let line = row[0].flatMap({ Int($0) }), let grain = Grain.finestFirst.first(where: { $0.name == row[1] }),
-                  let metric = row[2], let type = MetricType.allCases.first(where: { String($0.wireLetter) == row[3] }),
-                  let from = row[4].flatMap({ Int64($0) }), let to = row[5].flatMap({ Int64($0) }),
-                  let count = row[6].flatMap({ Int($0) }), let quantity = row[7].flatMap(QuantitySum.init(decimal:)) else { continue }
-            sourcesByLine[line, default: []].append(UsageSource(grain: grain, metric: metric, type: type, fromBucket: from, toBucket: to,
-                                                                rows: count, quantity: quantity))
-        }
         let result = try connection.execute("""
             SELECT line_no, kind, description, quantity, unit_price, amount, extract(epoch FROM covers_from)::bigint,
-                   extract(epoch FROM covers_to)::bigint, metric, plan_id, subscription_id, coupon_code
+                   extract(epoch FROM covers_to)::bigint, metric, plan_id, subscription_id, coupon_code, sources
             FROM \(schema).invoice_lines WHERE invoice_id = $1::bigint ORDER BY line_no
             """, parameters: [String(id)])
         return result.rows.compactMap { row in
-            guard let number = row[0].flatMap({ Int($0) }), let kind = row[1].flatMap(InvoiceLine.Kind.init(rawValue:)),
+            guard let kind = row[1].flatMap(InvoiceLine.Kind.init(rawValue:)),
                   let amount = row[5].flatMap(Self.signedMoney) else { return nil }
             return InvoiceLine(kind: kind, description: row[2] ?? "", quantity: row[3].flatMap(Quantity.init), unitPrice: row[4].flatMap(Money.init),
                                amount: amount, from: row[6].flatMap { Int64($0) }, to: row[7].flatMap { Int64($0) }, metric: row[8],
-                               planID: row[9], subscriptionID: row[10].flatMap { Int64($0) }, sources: sourcesByLine[number] ?? [],
+                               planID: row[9], subscriptionID: row[10].flatMap { Int64($0) },
+                               sources: row[12].map { UsageSourceJSON.decode($0, metric: row[8] ?? "") } ?? [],
                                couponCode: row[11])
         }
     }

@@ -41,44 +41,28 @@ public struct InvoiceWriter {
     }
 
     func insertLines(_ drafts: [InvoiceDraft], ids: [Int64]) throws {
-        var columns = Array(repeating: [String?](), count: 13)
-        var sources = Array(repeating: [String?](), count: 10)
+        var columns = Array(repeating: [String?](), count: 14)
         for (draft, id) in zip(drafts, ids) {
             for (number, line) in draft.lines.enumerated() {
                 let values: [String?] = [
                     String(id), String(number + 1), line.kind.rawValue, line.description, line.quantity?.description,
                     line.unitPrice?.description, line.amount.description, line.from.map(String.init), line.to.map(String.init),
-                    line.metric, line.planID, line.subscriptionID.map(String.init), line.couponCode,
+                    line.metric, line.planID, line.subscriptionID.map(String.init), line.couponCode, UsageSourceJSON.encode(line.sources),
                 ]
                 for (index, value) in values.enumerated() { columns[index].append(value) }
-                for (sourceNumber, source) in line.sources.enumerated() {
-                    let row: [String?] = [String(id), String(number + 1), String(sourceNumber + 1), source.grain.name, source.metric,
-                                          String(source.type.wireLetter), String(source.fromBucket), String(source.toBucket),
-                                          String(source.rows), source.quantity.description]
-                    for (index, value) in row.enumerated() { sources[index].append(value) }
-                }
             }
         }
-        if !columns[0].isEmpty {
-            try connection.executeBatch("""
-                INSERT INTO \(schema).invoice_lines (invoice_id, line_no, kind, description, quantity, unit_price, amount, covers_from,
-                                                     covers_to, metric, plan_id, subscription_id, coupon_code)
-                SELECT invoice_id, line_no, kind, description, quantity, unit_price, amount, to_timestamp(covers_from), to_timestamp(covers_to),
-                       metric, plan_id, subscription_id, coupon_code
-                FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bigint[],
-                            $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[])
-                    AS l(invoice_id, line_no, kind, description, quantity, unit_price, amount, covers_from, covers_to, metric, plan_id,
-                         subscription_id, coupon_code)
-                """, columns: columns)
-        }
-        if !sources[0].isEmpty {
-            try connection.executeBatch("""
-                INSERT INTO \(schema).invoice_line_sources (invoice_id, line_no, source_no, grain, metric, type, from_bucket, to_bucket, rows, quantity)
-                SELECT invoice_id, line_no, source_no, grain, metric, type, to_timestamp(from_bucket), to_timestamp(to_bucket), rows, quantity
-                FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::int[],
-                            $10::numeric[]) AS s(invoice_id, line_no, source_no, grain, metric, type, from_bucket, to_bucket, rows, quantity)
-                """, columns: sources)
-        }
+        guard !columns[0].isEmpty else { return }
+        try connection.executeBatch("""
+            INSERT INTO \(schema).invoice_lines (invoice_id, line_no, kind, description, quantity, unit_price, amount, covers_from,
+                                                 covers_to, metric, plan_id, subscription_id, coupon_code, sources)
+            SELECT invoice_id, line_no, kind, description, quantity, unit_price, amount, to_timestamp(covers_from), to_timestamp(covers_to),
+                   metric, plan_id, subscription_id, coupon_code, sources
+            FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bigint[],
+                        $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::jsonb[])
+                AS l(invoice_id, line_no, kind, description, quantity, unit_price, amount, covers_from, covers_to, metric, plan_id,
+                     subscription_id, coupon_code, sources)
+            """, columns: columns)
     }
 
     func insertUsage(_ drafts: [InvoiceDraft], ids: [Int64]) throws {

@@ -59,13 +59,16 @@ public struct UsageReader {
         for grain in [Grain.hour, .day] {
             let indexes = segments.indices.filter { segments[$0].grain == grain }
             guard !indexes.isEmpty else { continue }
+            // One index range scan (tenant, bucket) per segment: the cost follows the rows read,
+            // never the size of the table.
             let result = try connection.executeBatch("""
-                SELECT s.segment, r.metric, r.type, count(*), sum(r.sum), max(r.maximum)
+                SELECT s.segment, r.metric, r.type, r.rows, r.sum, r.maximum
                 FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[]) AS s(segment, tenant, from_second, to_second)
-                JOIN \(RollupTable.name(grain)) r ON r.tenant = s.tenant
-                    AND r.bucket >= to_timestamp(s.from_second) AND r.bucket < to_timestamp(s.to_second)
-                WHERE r.type IN ('c', 'g')
-                GROUP BY 1, 2, 3
+                CROSS JOIN LATERAL (
+                    SELECT metric, type, count(*) AS rows, sum(sum) AS sum, max(maximum) AS maximum FROM \(RollupTable.name(grain))
+                    WHERE tenant = s.tenant AND bucket >= to_timestamp(s.from_second) AND bucket < to_timestamp(s.to_second)
+                        AND type IN ('c', 'g')
+                    GROUP BY metric, type) r
                 """, columns: [indexes.map { String($0) }, indexes.map { windows[segments[$0].window].tenant },
                                indexes.map { String(segments[$0].from) }, indexes.map { String(segments[$0].to) }])
             for row in result.rows {

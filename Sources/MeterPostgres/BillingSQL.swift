@@ -85,27 +85,13 @@ enum BillingSQL {
             plan_id         text,
             subscription_id bigint,
             coupon_code     text,
+            -- The rollup rows the line was computed from (docs/billing.md "Tracing a line"):
+            -- [{"grain": "day", "type": "c", "from": "2026-03-02T00:00:00Z", "to": "...", "rows": "30", "quantity": "1250"}]
+            sources         jsonb   NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(sources) = 'array'),
             PRIMARY KEY (invoice_id, line_no)
         )
         """,
         "CREATE INDEX invoice_lines_by_subscription ON \(schema).invoice_lines (subscription_id) WHERE subscription_id IS NOT NULL",
-        // The rollup rows a line was computed from: grain, series and bucket range (re-runnable).
-        """
-        CREATE TABLE \(schema).invoice_line_sources (
-            invoice_id  bigint      NOT NULL,
-            line_no     integer     NOT NULL,
-            source_no   integer     NOT NULL,
-            grain       text        NOT NULL CHECK (grain IN ('hour', 'day', 'month')),
-            metric      text        NOT NULL,
-            type        text        NOT NULL CHECK (type IN ('c', 'g')),
-            from_bucket timestamptz NOT NULL,
-            to_bucket   timestamptz NOT NULL,
-            rows        integer     NOT NULL,
-            quantity    numeric     NOT NULL,
-            PRIMARY KEY (invoice_id, line_no, source_no),
-            FOREIGN KEY (invoice_id, line_no) REFERENCES \(schema).invoice_lines ON DELETE CASCADE
-        )
-        """,
         // What each invoice billed of each metric and period; the latest row per (tenant,
         // metric, period_start) is what late usage is compared with.
         """
@@ -145,25 +131,45 @@ enum BillingSQL {
         )
         """,
         // A finalized invoice is never edited: its lines are frozen and only its status moves on
-        // (finalized -> paid | void). Corrections are credit notes and adjustments.
+        // (finalized -> paid | void). Corrections are credit notes and adjustments. Inserts are
+        // checked once per statement (a run inserts thousands of lines at once).
         """
         CREATE FUNCTION \(schema).invoice_lines_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
+            v_invoice bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
             v_status text;
         BEGIN
-            SELECT status INTO v_status FROM \(schema).invoices
-            WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
+            SELECT status INTO v_status FROM \(schema).invoices WHERE id = v_invoice;
+            -- NULL: the invoice itself is being deleted (a draft, by the cascade).
             IF v_status IS DISTINCT FROM 'draft' AND v_status IS NOT NULL THEN
-                RAISE EXCEPTION 'invoice % is %: its lines cannot change', CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END, v_status
-                    USING ERRCODE = 'check_violation';
+                RAISE EXCEPTION 'invoice % is %: its lines cannot change', v_invoice, v_status USING ERRCODE = 'check_violation';
             END IF;
             RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
         END
         $$
         """,
         """
-        CREATE TRIGGER invoice_lines_frozen BEFORE INSERT OR UPDATE OR DELETE ON \(schema).invoice_lines
+        CREATE TRIGGER invoice_lines_frozen BEFORE UPDATE OR DELETE ON \(schema).invoice_lines
         FOR EACH ROW EXECUTE FUNCTION \(schema).invoice_lines_frozen()
+        """,
+        """
+        CREATE FUNCTION \(schema).invoice_lines_insert_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            v_invoice bigint;
+            v_status text;
+        BEGIN
+            SELECT i.id, i.status INTO v_invoice, v_status FROM inserted n JOIN \(schema).invoices i ON i.id = n.invoice_id
+            WHERE i.status <> 'draft' LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'invoice % is %: its lines cannot change', v_invoice, v_status USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER invoice_lines_insert_frozen AFTER INSERT ON \(schema).invoice_lines
+        REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION \(schema).invoice_lines_insert_frozen()
         """,
         """
         CREATE FUNCTION \(schema).invoices_frozen() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -176,6 +176,12 @@ enum BillingRunReportJSON {
         }
         let failures = report.failures.sorted { $0.key < $1.key }.map { "\(JSONString.quoted($0.key)):\(JSONString.quoted($0.value))" }
         return "{\"invoices\":[\(invoices.joined(separator: ","))],\"failures\":{\(failures.joined(separator: ","))},"
-            + "\"tenants_up_to_date\":\(report.tenantsUpToDate),\"milliseconds\":\(Int(milliseconds.rounded()))}"
+            + "\"tenants_up_to_date\":\(report.tenantsUpToDate),\"milliseconds\":\(Int(milliseconds.rounded())),"
+            + "\"read_ms\":\(ms(report.readDuration)),\"compute_ms\":\(ms(report.computeDuration)),\"write_ms\":\(ms(report.writeDuration))}"
+    }
+
+    static func ms(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return String(Int(value.rounded()))
     }
 }
