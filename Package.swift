@@ -148,7 +148,7 @@ let package = Package(
 
         // Starts the built meterd binary (the dependency makes `swift build --build-tests` build it).
         .testTarget(name: "MeterdEndToEndTests", dependencies: ["meterd", "meterctl", "MeterPostgres", "MeterRedis", "MeterPlans",
-                                                              "MeterTestSupport", "MeterAlerts", "MeterBilling"], swiftSettings: swiftSettings),
+                                                              "MeterTestSupport", "MeterAlerts", "MeterBilling", "MeterCore"], swiftSettings: swiftSettings),
         // Test helpers shared by several test targets (a webhook receiver).
         .target(name: "MeterTestSupport", dependencies: [
             "MeterAlerts",
