@@ -24,6 +24,8 @@ public enum Migrations {
                   statements: PlanSQL.version6),
         Migration(version: 7, name: "threshold alerts: fired record and delivery outbox",
                   statements: AlertSQL.version7),
+        Migration(version: 8, name: "overage rate models: tiered, volume, package",
+                  statements: PlanRateSQL.version8),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the versions applied now.
