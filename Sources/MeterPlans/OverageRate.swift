@@ -53,17 +53,25 @@ public enum OverageRate: Sendable, Hashable, CustomStringConvertible {
 
     /// The problem with a tier list, or nil when it is usable: at least one tier, bounds
     /// positive and strictly ascending, and only the last one unbounded.
-    public static func tierProblem(_ tiers: [RateTier]) -> String? {
-        guard let last = tiers.last else { return "needs at least one tier" }
-        if last.upTo != nil { return "needs a last tier without 'up_to' (it prices every unit beyond the others)" }
+    public static func tierProblem(_ tiers: [RateTier]) -> String? { locatedTierProblem(tiers)?.message }
+
+    /// `tierProblem` with the index of the tier at fault (nil: the list as a whole), so the
+    /// plans file can name that tier's line.
+    public static func locatedTierProblem(_ tiers: [RateTier]) -> (tier: Int?, message: String)? {
+        guard let last = tiers.last else { return (nil, "needs at least one tier") }
+        if last.upTo != nil { return (tiers.count - 1, "needs a last tier without 'up_to' (it prices every unit beyond the others)") }
         var previous = Quantity.zero
-        for tier in tiers.dropLast() {
-            guard let upTo = tier.upTo else { return "has a tier without 'up_to' before the last one" }
-            if upTo <= previous { return "needs 'up_to' bounds above 0 and strictly ascending, got \(upTo) after \(previous)" }
+        for (index, tier) in tiers.dropLast().enumerated() {
+            guard let upTo = tier.upTo else { return (index, "has a tier without 'up_to' before the last one") }
+            if upTo <= previous { return (index, "needs 'up_to' bounds above 0 and strictly ascending, got \(upTo) after \(previous)") }
             previous = upTo
         }
         return nil
     }
+
+    /// At most this many tiers per metric, in the plans file and in the database: price books
+    /// have a handful, and the bound keeps a charge a short loop and a catalog readable.
+    public static let maxTiers = 32
 
     /// `0.05`, `tiered(1000 at 0.02, rest at 0.015)`, `package(1000 for 1)`.
     public var description: String {

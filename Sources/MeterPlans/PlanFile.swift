@@ -24,7 +24,8 @@ public enum PlanFile {
         return catalog
     }
 
-    private struct Parser {
+    /// Internal so the overage rates' part (PlanFile+Overage.swift) can extend it.
+    struct Parser {
         let path: String
         var problems: [PlanFileError.Problem] = []
 
@@ -107,15 +108,12 @@ public enum PlanFile {
                     fail(keyNode ?? overageNode, "\(what): overage cannot be set with 'pricing: contract' (the contract sets prices)")
                 }
                 for (metricNode, valueNode) in overage {
-                    guard let metric = metricName(metricNode, what: what), let text = scalar(valueNode, "\(what) overage.\(metric)") else { continue }
-                    guard let money = Money(text) else {
-                        fail(valueNode, "\(what): overage.\(metric) must be a non-negative decimal price per unit (at most 6 fractional digits), got '\(text)'")
-                        continue
-                    }
+                    guard let metric = metricName(metricNode, what: what),
+                          let rate = overageRate(valueNode, key: metricNode, what: what, metric: metric) else { continue }
                     switch metrics[metric]?.included {
                     case nil: fail(metricNode, "\(what): overage.\(metric) has no included quantity (add it under 'included', 0 for pay-per-use)")
                     case .unlimited: fail(metricNode, "\(what): overage.\(metric) is set but the metric is unlimited")
-                    case .limited: metrics[metric]?.overage = .perUnit(money)
+                    case .limited: metrics[metric]?.overage = rate
                     }
                 }
             }

@@ -24,6 +24,8 @@ public enum Migrations {
                   statements: PlanSQL.version6),
         Migration(version: 7, name: "threshold alerts: fired record and delivery outbox",
                   statements: AlertSQL.version7),
+        Migration(version: 8, name: "overage rate models: tiered, volume, package",
+                  statements: PlanRateSQL.version8),
         Migration(version: 9, name: "subscription lifecycle: cycle, trial, billing accounts, subscription events",
                   statements: SubscriptionLifecycleSQL.version9),
         Migration(version: 10, name: "billing: invoices, lines and their rollup sources, numbering, credit notes, coupons, tax rates",

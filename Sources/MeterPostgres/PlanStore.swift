@@ -1,7 +1,7 @@
 import MeterCore
 import MeterPlans
 
-/// SQL access to the plan catalog and subscriptions (migration 6). Blocking, like every
+/// SQL access to the plan catalog and subscriptions (migrations 6 and 8). Blocking, like every
 /// `PostgresConnection` call: the daemon calls it from the plan book's own thread.
 public struct PlanStore {
     public let connection: PostgresConnection
@@ -35,10 +35,17 @@ public struct PlanStore {
                 for metric in plan.metrics.keys.sorted() {
                     guard let terms = plan.metrics[metric] else { continue }
                     let included: String? = if case .limited(let quantity) = terms.included { quantity.description } else { nil }
+                    let rate = StoredRate(terms.overage)
                     try connection.execute("""
-                        INSERT INTO \(RollupTable.schema).plan_metrics (plan_id, metric, included, overage_price)
-                        VALUES ($1, $2, $3::numeric, $4::numeric)
-                        """, parameters: [plan.id, metric, included, terms.overagePrice?.description])
+                        INSERT INTO \(RollupTable.schema).plan_metrics (plan_id, metric, included, overage_price, rate_model, package_size)
+                        VALUES ($1, $2, $3::numeric, $4::numeric, $5, $6::numeric)
+                        """, parameters: [plan.id, metric, included, rate.overagePrice?.description, rate.model, rate.packageSize?.description])
+                    for (index, tier) in rate.tiers.enumerated() {
+                        try connection.execute("""
+                            INSERT INTO \(RollupTable.schema).plan_metric_tiers (plan_id, metric, tier_index, up_to, unit_price)
+                            VALUES ($1, $2, $3::integer, $4::numeric, $5::numeric)
+                            """, parameters: [plan.id, metric, String(index), tier.upTo?.description, tier.unitPrice.description])
+                    }
                 }
                 for feature in plan.features.sorted() {
                     try connection.execute("INSERT INTO \(RollupTable.schema).plan_features (plan_id, feature) VALUES ($1, $2)",
@@ -80,7 +87,10 @@ public struct PlanStore {
             plans[id] = Plan(id: id, name: row[1] ?? id, pricing: pricing)
         }
         guard currencies.count <= 1 else { throw invalid("plans are priced in more than one currency: \(currencies.sorted())") }
-        for row in try connection.execute("SELECT plan_id, metric, included, overage_price FROM \(schema).plan_metrics").rows {
+        var tiers = try loadTiers()
+        for row in try connection.execute("""
+            SELECT plan_id, metric, included, overage_price, rate_model, package_size FROM \(schema).plan_metrics
+            """).rows {
             let id = row[0] ?? "", metric = row[1] ?? ""
             let included: Allowance
             if let text = row[2] {
@@ -89,11 +99,21 @@ public struct PlanStore {
             } else {
                 included = .unlimited
             }
-            let overage = try row[3].map { text in
+            let overagePrice = try row[3].map { text in
                 guard let money = Money(text) else { throw invalid("plan '\(id)' metric '\(metric)': overage price \(text) is out of range") }
                 return money
             }
-            plans[id]?.metrics[metric] = MetricTerms(included: included, overagePrice: overage)
+            let packageSize = try row[5].map { text in
+                guard let quantity = Quantity(text) else { throw invalid("plan '\(id)' metric '\(metric)': package size \(text) is out of range") }
+                return quantity
+            }
+            let stored = StoredRate(model: row[4] ?? "", overagePrice: overagePrice, packageSize: packageSize,
+                                    tiers: tiers.removeValue(forKey: TierKey(plan: id, metric: metric)) ?? [])
+            do throws(StoredRate.Unusable) {
+                plans[id]?.metrics[metric] = MetricTerms(included: included, overage: try stored.rate())
+            } catch {
+                throw invalid("plan '\(id)' metric '\(metric)': \(error.reason)")
+            }
         }
         for row in try connection.execute("SELECT plan_id, feature FROM \(schema).plan_features").rows {
             if let id = row[0], let feature = row[1] { plans[id]?.features.insert(feature) }
@@ -113,6 +133,32 @@ public struct PlanStore {
         }
         let catalog = PlanCatalog(currency: currencies.first ?? "USD", plans: Array(plans.values))
         return PlanBookSnapshot(catalog: catalog, subscriptions: subscriptions)
+    }
+
+    private struct TierKey: Hashable {
+        var plan: String
+        var metric: String
+    }
+
+    /// Every tier row, by plan and metric, in `tier_index` order (checked to run 0, 1, 2, ...).
+    private func loadTiers() throws -> [TierKey: [RateTier]] {
+        var tiers: [TierKey: [RateTier]] = [:]
+        for row in try connection.execute("""
+            SELECT plan_id, metric, tier_index, up_to, unit_price FROM \(RollupTable.schema).plan_metric_tiers
+            ORDER BY plan_id, metric, tier_index
+            """).rows {
+            let key = TierKey(plan: row[0] ?? "", metric: row[1] ?? "")
+            let what = "plan '\(key.plan)' metric '\(key.metric)'"
+            let index = tiers[key]?.count ?? 0
+            guard row[2] == String(index) else { throw invalid("\(what): tier_index \(row[2] ?? "NULL") where \(index) was next (indexes run 0, 1, 2, ...)") }
+            let upTo = try row[3].map { text in
+                guard let quantity = Quantity(text) else { throw invalid("\(what): tier up_to \(text) is out of range") }
+                return quantity
+            }
+            guard let price = row[4].flatMap(Money.init) else { throw invalid("\(what): tier unit_price \(row[4] ?? "NULL") is out of range") }
+            tiers[key, default: []].append(RateTier(upTo: upTo, unitPrice: price))
+        }
+        return tiers
     }
 
     /// Sets `tenant`'s plan from `at` (nil: the server's now): `meterd.set_subscription`.

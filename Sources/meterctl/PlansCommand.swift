@@ -34,7 +34,12 @@ struct Plans: ParsableCommand {
                 print("\(id) (\(plan.name)): \(price)")
                 for metric in plan.metrics.keys.sorted() {
                     guard let terms = plan.metrics[metric] else { continue }
-                    print("  \(metric): \(terms.included) included\(terms.overagePrice.map { ", overage \($0) per unit" } ?? "")")
+                    let overage = switch terms.overage {
+                    case nil: ""
+                    case .perUnit(let price)?: ", overage \(price) per unit"
+                    case let rate?: ", overage \(rate)"
+                    }
+                    print("  \(metric): \(terms.included) included\(overage)")
                 }
                 if !plan.features.isEmpty { print("  features: \(plan.features.sorted().joined(separator: ", "))") }
             }

@@ -82,4 +82,31 @@ struct MeterdPlansTests {
         #expect(bad.status == 1)
         #expect(bad.err.contains("plans file \(plans.path), line 4: plan 'starter': overage cannot be set with 'pricing: contract'"), "\(bad.err)")
     }
+
+    /// `meterctl plans check` prints every overage rate model as it was read.
+    @Test func meterctlPrintsEachRateModel() throws {
+        let plans = FileManager.default.temporaryDirectory.appendingPathComponent("plans-\(UUID().uuidString.prefix(8)).yaml")
+        try Data("""
+            plans:
+              rated:
+                monthly_price: 1
+                annual_price: 10
+                included: {ai_interactions: 1000, sms_messages: 500, telehealth_minutes: 100, fhir_api_calls: 10000}
+                overage:
+                  ai_interactions: 0.05
+                  sms_messages: {tiered: [{up_to: 1000, unit_price: 0.02}, {up_to: 5000, unit_price: 0.015}, {unit_price: 0.01}]}
+                  telehealth_minutes: {volume: [{up_to: 100, unit_price: 0.25}, {unit_price: 0.2}]}
+                  fhir_api_calls: {package: {size: 1000, price: 1}}
+
+            """.utf8).write(to: plans)
+        defer { try? FileManager.default.removeItem(at: plans) }
+        let checked = try MeterctlEndToEndTests.meterctl(["plans", "check", plans.path])
+        #expect(checked.status == 0, "\(checked.err)")
+        #expect(checked.out.split(separator: "\n").dropFirst(2).map(String.init) == [
+            "  ai_interactions: 1000 included, overage 0.05 per unit",
+            "  fhir_api_calls: 10000 included, overage package(1000 for 1)",
+            "  sms_messages: 500 included, overage tiered(up to 1000 at 0.02, up to 5000 at 0.015, rest at 0.01)",
+            "  telehealth_minutes: 100 included, overage volume(up to 100 at 0.25, rest at 0.2)",
+        ])
+    }
 }
