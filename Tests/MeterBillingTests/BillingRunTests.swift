@@ -12,6 +12,8 @@ struct BillingRunTests {
         Plan(id: "starter", name: "Starter", pricing: .list(monthly: Money("299")!, annual: Money("2990")!), metrics: [
             "ai_interactions": MetricTerms(included: .limited(Quantity("1000")!), overagePrice: Money("0.05")!),
             "patients": MetricTerms(included: .limited(Quantity("500")!), overagePrice: Money("1")!),
+            "sms_messages": MetricTerms(included: .limited(Quantity("500")!), overage: .tiered([
+                RateTier(upTo: Quantity("1000")!, unitPrice: Money("0.02")!), RateTier(upTo: nil, unitPrice: Money("0.015")!)])),
         ]),
         Plan(id: "professional", name: "Professional", pricing: .list(monthly: Money("799")!, annual: Money("7990")!), metrics: [
             "ai_interactions": MetricTerms(included: .limited(Quantity("5000")!), overagePrice: Money("0.04")!),
@@ -196,6 +198,51 @@ struct BillingRunTests {
             _ = try invoices.markPaid("PAY-000002", at: utc(2026, 3, 7))
             #expect(try store.account(tenant: "pay")?.status == .active)
             #expect(try store.events(tenant: "pay").map(\.kind).suffix(2) == [.pastDue, .activated])
+        }
+    }
+
+    @Test func trialConvertingWithATierEdgeACouponAndVAT() throws {
+        try withBilling { connection in
+            let store = SubscriptionStore(connection: connection)
+            try store.create(tenant: "trial", plan: "starter", trialDays: 14, at: utc(2026, 3, 1), region: "DE", prefix: "TRIAL")
+            let settings = BillingSettingsStore(connection: connection)
+            try settings.createCoupon(code: "SPRING15", discount: .percent(Quantity("15")!), duration: .once)
+            try settings.redeem(tenant: "trial", code: "SPRING15", at: utc(2026, 3, 1))
+            try Self.write([
+                "sms_messages:300|c|#tenant:trial|T\(utc(2026, 3, 5))",  // in the trial: not billed
+                "sms_messages:1501|c|#tenant:trial|T\(utc(2026, 3, 20))",
+                "ai_interactions:100|c|#tenant:trial|T\(utc(2026, 3, 21))",
+            ], on: connection)
+            _ = try Self.run(connection, at: utc(2026, 5, 2))
+            let invoices = InvoiceStore(connection: connection)
+            let march = try invoices.invoice("TRIAL-000001")
+            // Fee from the trial's end: 299 x 17/31 = 163.967741... -> 163.97. sms: 1501 - 500 =
+            // 1001 over: 1000 x 0.02 + 1 x 0.015 = 20.015 -> 20.02. Subtotal 183.99; 15 % =
+            // 27.5985 -> 27.60; VAT 19 % of 156.39 = 29.7141 -> 29.71; total 186.10.
+            #expect(march.lines.map { "\($0.kind.rawValue) \($0.amount)" }
+                    == ["proration 163.97", "overage 20.02", "discount -27.6", "tax 29.71"])
+            #expect(march.total == Money("186.1")!)
+            #expect(march.lines[2].couponCode == "SPRING15")
+            // The coupon was once: April pays 299 + 19 % = 355.81.
+            let april = try invoices.invoice("TRIAL-000002")
+            #expect(april.lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["subscription 299", "tax 56.81"])
+            #expect(try store.account(tenant: "trial")?.status == .active)
+            #expect(try store.events(tenant: "trial").map(\.kind).prefix(2) == [.created, .activated])
+        }
+    }
+
+    @Test func downgradeAtPeriodEndBillsTheOldPlanWholeThenTheNewOne() throws {
+        try withBilling { connection in
+            let store = SubscriptionStore(connection: connection)
+            try store.create(tenant: "down", plan: "professional", at: utc(2026, 3, 1), prefix: "DOWN")
+            try store.change(tenant: "down", plan: "starter", atPeriodEnd: true, at: utc(2026, 3, 10))
+            try Self.write(["ai_interactions:1200|c|#tenant:down|T\(utc(2026, 3, 20))",
+                            "ai_interactions:1200|c|#tenant:down|T\(utc(2026, 4, 20))"], on: connection)
+            _ = try Self.run(connection, at: utc(2026, 5, 2))
+            let invoices = InvoiceStore(connection: connection)
+            // March on professional: 1200 is within its 5000. April on starter: 200 x 0.05 = 10.
+            #expect(try invoices.invoice("DOWN-000001").lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["subscription 799"])
+            #expect(try invoices.invoice("DOWN-000002").lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["subscription 299", "overage 10"])
         }
     }
 }
