@@ -92,7 +92,7 @@ public struct BillingRun {
                 billedAny.formUnion(batch.map(\.0))
             }
         }
-        report.tenantsUpToDate = tenants.count - billedAny.count - report.failures.keys.filter { !billedAny.contains($0) }.count
+        report.tenantsUpToDate = tenants.count { !billedAny.contains($0) && report.failures[$0] == nil }
         try markPastDue(at: options.at)
         return report
     }
