@@ -108,10 +108,14 @@ enum SubscriptionLifecycleSQL {
         CREATE FUNCTION \(s).free_invoice_prefix(p_tenant text) RETURNS text
         LANGUAGE plpgsql STABLE AS $$
         DECLARE
-            v_base text := rpad(left(upper(regexp_replace(p_tenant, '[^A-Za-z0-9]', '', 'g')), 12), 2, '0');
-            v_candidate text := v_base;
+            v_base text := left(upper(regexp_replace(p_tenant, '[^A-Za-z0-9]', '', 'g')), 12);
+            v_candidate text;
             v_n integer := 1;
         BEGIN
+            IF length(v_base) < 2 THEN
+                v_base := rpad(v_base, 2, '0');
+            END IF;
+            v_candidate := v_base;
             WHILE EXISTS (SELECT 1 FROM \(s).billing_accounts WHERE invoice_prefix = v_candidate) LOOP
                 v_n := v_n + 1;
                 v_candidate := left(v_base, 12 - length(v_n::text)) || v_n::text;

@@ -15,8 +15,8 @@ struct MigrationsTests {
             let tables = try connection.execute("""
                 SELECT table_name FROM information_schema.tables WHERE table_schema = 'meterd' ORDER BY table_name
                 """).rows.map { $0[0] }
-            #expect(tables == ["alert_deliveries", "alerts_fired", "dedup_ids", "flush_checkpoints", "plan_features", "plan_metrics", "plans",
-                               "schema_migrations", "set_members", "subscriptions",
+            #expect(tables == ["alert_deliveries", "alerts_fired", "billing_accounts", "dedup_ids", "flush_checkpoints", "plan_features",
+                               "plan_metrics", "plans", "schema_migrations", "set_members", "subscription_events", "subscriptions",
                                "usage_daily", "usage_hourly", "usage_monthly", "wal_checkpoints"])
             // No TimescaleDB here: the note says which path was taken.
             let note = try connection.execute("SELECT note FROM meterd.schema_migrations WHERE version = 2").rows[0][0]
