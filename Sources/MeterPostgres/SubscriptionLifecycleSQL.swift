@@ -19,7 +19,7 @@ enum SubscriptionLifecycleSQL {
     static let version9: [String] = tables + [
         transitionAllowed, yearlyFee, changeKind, freeInvoicePrefix, recordStatus, startAccount,
         "DROP FUNCTION \(s).set_subscription(text, text, timestamptz, integer, timestamptz)",
-        setSubscription, createSubscription, changeSubscription, applyDueTransitions, cancelSubscription,
+        setSubscription, createSubscription, changeSubscription, applyDueTransitionsOf, applyDueTransitions, cancelSubscription,
         endSubscription, unscheduleSubscription, transitionAccount, setBillingAccount, backfillAccounts,
     ]
 
@@ -350,42 +350,65 @@ enum SubscriptionLifecycleSQL {
         $$
         """
 
-    /// Records what took effect by `p_now` (for one tenant, or all when NULL): a trial that
-    /// ended -> active at its end; a cancel reached -> canceled at the row's end. Returns the
-    /// number of transitions recorded. Idempotent: each is recorded once.
+    /// One tenant's due transitions by `p_now`, by index lookups only (the single-tenant
+    /// callers run it per call): a trial that ended -> active at its end, then a cancel reached
+    /// -> canceled at the row's end. Returns how many it recorded; each is recorded once.
+    static let applyDueTransitionsOf = """
+        CREATE FUNCTION \(s).apply_due_transitions_of(p_tenant text, p_now timestamptz) RETURNS integer
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            v_status text;
+            v_row \(s).subscriptions%ROWTYPE;
+            v_count integer := 0;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(hashtext('meterd.subscriptions'), hashtext(p_tenant));
+            SELECT status INTO v_status FROM \(s).billing_accounts WHERE tenant = p_tenant;
+            IF NOT FOUND OR v_status = 'canceled' THEN
+                RETURN 0;
+            END IF;
+            -- Trials first: a trial that ended before a cancel is recorded before it.
+            IF v_status = 'trialing' THEN
+                SELECT * INTO v_row FROM \(s).subscriptions WHERE tenant = p_tenant AND started_at <= p_now
+                ORDER BY started_at DESC, id DESC LIMIT 1;
+                IF v_row.trial_ends_at <= p_now AND (v_row.ended_at IS NULL OR v_row.trial_ends_at < v_row.ended_at) THEN
+                    PERFORM \(s).record_status(p_tenant, 'active', v_row.trial_ends_at, 'activated', 'trial ended');
+                    v_count := v_count + 1;
+                END IF;
+            END IF;
+            SELECT * INTO v_row FROM \(s).subscriptions WHERE tenant = p_tenant ORDER BY started_at DESC, id DESC LIMIT 1;
+            IF v_row.ended_at <= p_now THEN
+                PERFORM \(s).record_status(p_tenant, 'canceled', v_row.ended_at, 'canceled', 'scheduled cancel reached');
+                v_count := v_count + 1;
+            END IF;
+            RETURN v_count;
+        END
+        $$
+        """
+
+    /// Records what took effect by `p_now` for one tenant, or for every tenant when `p_tenant`
+    /// is NULL (a billing run): the tenants that may have something due (a trial end passed,
+    /// or no row in force after `p_now`), in tenant order, each by `apply_due_transitions_of`.
+    /// Returns the number of transitions recorded.
     static let applyDueTransitions = """
         CREATE FUNCTION \(s).apply_due_transitions(p_now timestamptz DEFAULT now(), p_tenant text DEFAULT NULL) RETURNS integer
         LANGUAGE plpgsql AS $$
         DECLARE
             v_count integer := 0;
-            r record;
+            v_tenant text;
         BEGIN
-            -- Trials first: a trial that ended before a cancel is recorded before it.
-            FOR r IN
-                SELECT a.tenant, last.trial_ends_at FROM \(s).billing_accounts a
-                CROSS JOIN LATERAL (SELECT trial_ends_at, ended_at FROM \(s).subscriptions
-                                    WHERE tenant = a.tenant AND started_at <= p_now
-                                    ORDER BY started_at DESC, id DESC LIMIT 1) last
-                WHERE a.status = 'trialing' AND (p_tenant IS NULL OR a.tenant = p_tenant)
-                  AND last.trial_ends_at <= p_now AND (last.ended_at IS NULL OR last.trial_ends_at < last.ended_at)
+            IF p_tenant IS NOT NULL THEN
+                RETURN \(s).apply_due_transitions_of(p_tenant, p_now);
+            END IF;
+            FOR v_tenant IN
+                SELECT a.tenant FROM \(s).billing_accounts a
+                WHERE (a.status = 'trialing'
+                       AND EXISTS (SELECT 1 FROM \(s).subscriptions s WHERE s.tenant = a.tenant AND s.trial_ends_at <= p_now))
+                   OR (a.status <> 'canceled'
+                       AND NOT EXISTS (SELECT 1 FROM \(s).subscriptions s WHERE s.tenant = a.tenant
+                                       AND (s.ended_at IS NULL OR s.ended_at > p_now)))
                 ORDER BY a.tenant
             LOOP
-                PERFORM pg_advisory_xact_lock(hashtext('meterd.subscriptions'), hashtext(r.tenant));
-                CONTINUE WHEN (SELECT status FROM \(s).billing_accounts WHERE tenant = r.tenant) <> 'trialing';
-                PERFORM \(s).record_status(r.tenant, 'active', r.trial_ends_at, 'activated', 'trial ended');
-                v_count := v_count + 1;
-            END LOOP;
-            FOR r IN
-                SELECT a.tenant, last.ended_at FROM \(s).billing_accounts a
-                CROSS JOIN LATERAL (SELECT ended_at FROM \(s).subscriptions WHERE tenant = a.tenant
-                                    ORDER BY started_at DESC, id DESC LIMIT 1) last
-                WHERE a.status <> 'canceled' AND (p_tenant IS NULL OR a.tenant = p_tenant) AND last.ended_at <= p_now
-                ORDER BY a.tenant
-            LOOP
-                PERFORM pg_advisory_xact_lock(hashtext('meterd.subscriptions'), hashtext(r.tenant));
-                CONTINUE WHEN (SELECT status FROM \(s).billing_accounts WHERE tenant = r.tenant) = 'canceled';
-                PERFORM \(s).record_status(r.tenant, 'canceled', r.ended_at, 'canceled', 'scheduled cancel reached');
-                v_count := v_count + 1;
+                v_count := v_count + \(s).apply_due_transitions_of(v_tenant, p_now);
             END LOOP;
             RETURN v_count;
         END
