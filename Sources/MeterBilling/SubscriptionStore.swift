@@ -79,11 +79,13 @@ public struct SubscriptionStore {
     }
 
     /// Records the transitions that took effect by `now` (nil: the database's now) for every
-    /// tenant: trials ended -> active, scheduled cancels reached -> canceled. Returns how many.
+    /// tenant, or only for `tenant`: trials ended -> active, scheduled cancels reached ->
+    /// canceled. Returns how many.
     @discardableResult
-    public func applyDueTransitions(now: Int64? = nil) throws -> Int {
-        let result = try connection.execute("SELECT \(schema).apply_due_transitions(coalesce(to_timestamp($1::bigint), now()))",
-                                            parameters: [now.map(String.init)])
+    public func applyDueTransitions(now: Int64? = nil, tenant: String? = nil) throws -> Int {
+        let result = try connection.execute("""
+            SELECT \(schema).apply_due_transitions(coalesce(to_timestamp($1::bigint), now()), $2)
+            """, parameters: [now.map(String.init), tenant])
         return Int(result.rows.first?[0] ?? "") ?? 0
     }
 

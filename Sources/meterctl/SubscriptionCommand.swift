@@ -104,7 +104,7 @@ struct SubscriptionCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a tenant's status, billing account, subscription rows and events.",
-            discussion: "Records due transitions first (trials ended, scheduled cancels reached), so the status is current.")
+            discussion: "Records the tenant's due transitions first (a trial ended, a scheduled cancel reached), so the status is current.")
         @OptionGroup var postgres: PostgresOptions
         @Argument(help: "The tenant.") var tenant: String
         @Flag(help: "One JSON object: tenant, status, account, rows, events.") var json = false
@@ -112,7 +112,7 @@ struct SubscriptionCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = SubscriptionStore(connection: try postgres.connect())
-                try store.applyDueTransitions()
+                try store.applyDueTransitions(tenant: tenant)
                 let report = SubscriptionReport(tenant: tenant, account: try store.account(tenant: tenant),
                                                 rows: try store.rows(tenant: tenant), events: try store.events(tenant: tenant))
                 guard report.account != nil || !report.rows.isEmpty else {

@@ -1,7 +1,9 @@
+import Foundation
 import MeterBilling
 import MeterCore
 import MeterPlans
 import MeterPostgres
+import Synchronization
 import Testing
 
 /// The subscription lifecycle against the real PostgreSQL (docs/billing.md "Subscriptions").
@@ -193,7 +195,10 @@ struct SubscriptionStoreTests {
 
             #expect(try store.applyDueTransitions(now: periodEnd - 1) == 0)
             #expect(try store.account(tenant: "acme")?.status == .active)
-            #expect(try store.applyDueTransitions(now: periodEnd) == 1)
+            #expect(try store.applyDueTransitions(now: periodEnd, tenant: "someone-else") == 0)
+            #expect(try store.account(tenant: "acme")?.status == .active)
+            #expect(try store.applyDueTransitions(now: periodEnd, tenant: "acme") == 1)
+            #expect(try store.applyDueTransitions(now: periodEnd) == 0)
             #expect(try store.account(tenant: "acme")?.status == .canceled)
             let canceled = try #require(try store.events(tenant: "acme").last)
             #expect(canceled.kind == .canceled && canceled.occurredAt == periodEnd && canceled.fromStatus == .active)
@@ -343,6 +348,10 @@ struct SubscriptionStoreTests {
             #expect(try store.account(tenant: "t1")?.invoicePrefix == "T1")
             #expect(try store.account(tenant: "T1")?.invoicePrefix == "T12")
             #expect(try store.account(tenant: "-")?.invoicePrefix == "00")
+            try connection.execute("SELECT meterd.set_subscription('northwind.traders', 'starter')")
+            try connection.execute("SELECT meterd.set_subscription('northwind-traders-eu', 'starter')")
+            #expect(try store.account(tenant: "northwind.traders")?.invoicePrefix == "NORTHWINDTRA")
+            #expect(try store.account(tenant: "northwind-traders-eu")?.invoicePrefix == "NORTHWINDTR2")
             #expect(try store.account(tenant: "t1")?.status == .active)
             #expect(try PlanStore(connection: connection).endSubscription(tenant: "t1"))
             #expect(try store.account(tenant: "t1")?.status == .canceled)
@@ -378,6 +387,37 @@ struct SubscriptionStoreTests {
         try store.change(tenant: "acme", plan: "professional")
         try store.transition(tenant: "acme", to: .pastDue)
         #expect(try store.events(tenant: "acme").map(\.kind) == [.upgraded, .pastDue])
+    }
+
+    /// Two billing runs applying due transitions at once record each trial end exactly once.
+    @Test func concurrentRunsRecordEachDueTransitionOnce() throws {
+        try SubscriptionTestDatabase.withStore { connection in
+            let store = SubscriptionStore(connection: connection)
+            let start = utc(2026, 1, 1)
+            let tenants = 200
+            try connection.execute("""
+                SELECT count(meterd.create_subscription('tenant-' || k, 'starter', p_trial_days => 14,
+                                                        p_at => to_timestamp($1::bigint)))
+                FROM generate_series(1, $2::integer) AS k
+                """, parameters: [String(start), String(tenants)])
+            let database = try #require(try connection.execute("SELECT current_database()").rows.first?[0] ?? nil)
+            let url = try #require(SubscriptionTestDatabase.url)
+            let recorded = Atomic<Int>(0), failures = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                do {
+                    let mine = try PostgresConnection(connectionString: url, overrides: [("dbname", database)])
+                    let count = try SubscriptionStore(connection: mine).applyDueTransitions(now: start + 14 * Self.day)
+                    recorded.add(count, ordering: .relaxed)
+                } catch {
+                    failures.add(1, ordering: .relaxed)
+                }
+            }
+            #expect(failures.load(ordering: .relaxed) == 0)
+            #expect(recorded.load(ordering: .relaxed) == tenants)
+            #expect(try connection.execute("SELECT count(*) FROM meterd.subscription_events WHERE event = 'activated'").rows.first?[0]
+                == String(tenants))
+            #expect(try store.account(tenant: "tenant-7")?.status == .active)
+        }
     }
 
     /// One tenant's whole life: every transition and change is in the log, ordered by instant.
