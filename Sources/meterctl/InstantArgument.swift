@@ -5,15 +5,21 @@ import MeterPlans
 import Glibc
 #endif
 
-/// `--at` values: an ISO 8601 UTC instant (`2026-03-10T00:00:00Z`), a date (`2026-03-10`,
-/// midnight UTC) or Unix seconds; the current time when absent.
+/// Instants on meterctl's command line: an ISO 8601 UTC instant (`2026-03-10T00:00:00Z`), a
+/// date (`2026-03-10`, midnight UTC) or Unix seconds.
 enum InstantArgument {
-    static func seconds(_ text: String?, option: String = "--at") throws -> Int64 {
-        guard let text else { return Int64(time(nil)) }
+    /// `text` as Unix seconds; `option` names the flag in the error.
+    static func parse(_ text: String, option: String) throws -> Int64 {
         if let seconds = Int64(text) { return seconds }
         guard let parsed = CivilTime(iso8601: text) else {
-            throw ValidationError("\(option): '\(text)' is not an instant (2026-03-10T00:00:00Z, 2026-03-10 or Unix seconds)")
+            throw ValidationError("\(option) takes an ISO 8601 UTC instant (2026-03-10T00:00:00Z), a date (2026-03-10) or Unix seconds, got '\(text)'")
         }
         return parsed.unixSeconds
+    }
+
+    /// `text` parsed, or this machine's current time when absent.
+    static func seconds(_ text: String?, option: String = "--at") throws -> Int64 {
+        guard let text else { return Int64(time(nil)) }
+        return try parse(text, option: option)
     }
 }

@@ -35,7 +35,7 @@ struct SubscriptionCommand: ParsableCommand {
             try reportingErrors {
                 let store = SubscriptionStore(connection: try postgres.connect())
                 let id = try store.create(tenant: tenant, plan: plan, cycle: try parseCycle(cycle), seats: seats, trialDays: trialDays,
-                                          anchor: try anchor.map { try instant($0, "--anchor") }, at: try at.map { try instant($0, "--at") },
+                                          anchor: try anchor.map { try InstantArgument.parse($0, option: "--anchor") }, at: try at.map { try InstantArgument.parse($0, option: "--at") },
                                           region: region, prefix: prefix)
                 print("created subscription row \(id) for \(tenant)")
                 try printSummary(store, tenant)
@@ -58,7 +58,7 @@ struct SubscriptionCommand: ParsableCommand {
             try reportingErrors {
                 let store = SubscriptionStore(connection: try postgres.connect())
                 let id = try store.change(tenant: tenant, plan: plan, seats: seats, cycle: try cycle.map(parseCycle),
-                                          atPeriodEnd: atPeriodEnd, at: try at.map { try instant($0, "--at") })
+                                          atPeriodEnd: atPeriodEnd, at: try at.map { try InstantArgument.parse($0, option: "--at") })
                 let row = try store.rows(tenant: tenant).first { $0.id == id }
                 print("changed \(tenant) from \(row.map { CivilTime(unixSeconds: $0.subscription.startedAt).description } ?? "?")")
                 try printSummary(store, tenant)
@@ -78,7 +78,7 @@ struct SubscriptionCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = SubscriptionStore(connection: try postgres.connect())
-                let end = try store.cancel(tenant: tenant, atPeriodEnd: atPeriodEnd, at: try at.map { try instant($0, "--at") },
+                let end = try store.cancel(tenant: tenant, atPeriodEnd: atPeriodEnd, at: try at.map { try InstantArgument.parse($0, option: "--at") },
                                            reason: reason)
                 print("\(tenant)'s subscription ends at \(CivilTime(unixSeconds: end))")
                 try printSummary(store, tenant)
@@ -165,13 +165,6 @@ private func reportingErrors(_ body: () throws -> Void) throws {
 
 private func printSummary(_ store: SubscriptionStore, _ tenant: String) throws {
     if let account = try store.account(tenant: tenant) { print(SubscriptionReport.accountLine(account)) }
-}
-
-private func instant(_ text: String, _ flag: String) throws -> Int64 {
-    guard let time = CivilTime(iso8601: text) else {
-        throw ValidationError("\(flag) takes an ISO 8601 UTC instant (2026-03-10T00:00:00Z) or a date (2026-03-10), got '\(text)'")
-    }
-    return time.unixSeconds
 }
 
 private func parseCycle(_ text: String) throws -> BillingCycle {
