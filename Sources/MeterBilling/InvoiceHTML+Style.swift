@@ -29,6 +29,7 @@ extension InvoiceHTML {
     th, td { padding: 7px 8px; vertical-align: top; }
     thead th { border-bottom: 1px solid #1d2430; font-size: 12px; text-align: left; letter-spacing: .04em; text-transform: uppercase; color: #5b6475; }
     tbody td { border-bottom: 1px solid #e1e4ea; }
+    table.totals td { border-bottom: none; }
     .num { text-align: right; white-space: nowrap; }
     thead th.num { text-align: right; }
     .kind { display: block; font-size: 12px; color: #5b6475; }

@@ -152,8 +152,9 @@ public enum InvoiceHTML {
             let traced = InvoiceLayout.numberedCharges(invoice).filter { !$0.line.sources.isEmpty }
             guard !traced.isEmpty else { return "" }
             var html = "<section class=\"block sources\">\n<h2>Usage sources</h2>\n"
-            html += "<p class=\"muted\">Each usage line is the sum of these rollup rows (table <code>meterd.usage_&lt;grain&gt;</code>, "
-            html += "buckets from the first up to, not including, the second).</p>\n"
+            html += "<p class=\"muted\">Each usage line is computed from these rollup rows of <code>meterd.usage_&lt;grain&gt;</code> "
+            html += "(counters: their sum; gauges: their largest value), buckets from the first instant up to, not including, "
+            html += "the second.</p>\n"
             for (number, line) in traced {
                 html += "<table>\n<caption>Line \(number): \(escaped(line.metric ?? line.description))</caption>\n"
                 html += "<thead><tr><th>Grain</th><th>Metric</th><th>Type</th><th>Buckets</th><th class=\"num\">Rows</th>"

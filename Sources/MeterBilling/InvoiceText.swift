@@ -72,7 +72,7 @@ public enum InvoiceText {
         let traced = InvoiceLayout.numberedCharges(invoice).filter { !$0.line.sources.isEmpty }
         if !traced.isEmpty {
             line()
-            line("Usage sources (rollup rows of meterd.usage_<grain>, buckets from, up to but not including, to)")
+            line("Usage sources: the rollup rows of meterd.usage_<grain> each usage line was computed from (buckets From up to, not including, To)")
             var sources = Columns([.right, .left, .left, .left, .left, .left, .right, .right])
             sources.add(["Line", "Grain", "Metric", "Type", "From", "To", "Rows", "Quantity"])
             for (number, charge) in traced {
