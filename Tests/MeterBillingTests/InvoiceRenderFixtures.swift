@@ -33,17 +33,17 @@ enum InvoiceRenderFixtures {
     /// March 2026 on starter (USD), 1250 AI interactions (250 over at 0.05), a 10 % coupon and
     /// 7.25 % sales tax:
     /// fee 299.00 + overage 12.50 = subtotal 311.50; discount 31.15 leaves 280.35;
-    /// tax 280.35 x 7.25 % = 20.325375 -> 20.33; total 300.68.
+    /// tax 280.35 x 7.25 % = 20.325375 -> 20.33; total 300.68. Without coupon and tax: 311.50.
     static func marchDraft(currency: String = "USD", monthly: String = "299", aiOverage: String = "0.05",
-                           aiUsed: String = "1250") -> InvoiceDraft {
+                           aiUsed: String = "1250", couponAndTax: Bool = true) -> InvoiceDraft {
         let row = SubscriptionRow(id: 7, subscription: Subscription(tenant: "acme", planID: "starter", billingAnchor: march, seats: 1,
                                                                     startedAt: march))
         return InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: currency, period: .period(index: 0, anchor: march), rows: [row],
             catalog: catalog(currency: currency, monthly: monthly, annual: "2990", aiOverage: aiOverage),
             usage: ["ai_interactions": usage("ai_interactions", aiUsed)],
-            discounts: [Discount(code: "SAVE10", kind: .percent(quantity("10")))],
-            taxRate: TaxRate(region: "US-CA", name: "Sales tax", percent: quantity("7.25"))))
+            discounts: couponAndTax ? [Discount(code: "SAVE10", kind: .percent(quantity("10")))] : [],
+            taxRate: couponAndTax ? TaxRate(region: "US-CA", name: "Sales tax", percent: quantity("7.25")) : nil))
     }
 
     /// August 2026 for 1000 seats: the annual plan (2,990,000.00 charged for the year from

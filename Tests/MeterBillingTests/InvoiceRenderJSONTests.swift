@@ -154,4 +154,13 @@ import Testing
         #expect(list[1]["number"] is NSNull && list[0]["number"] as? String == "ACME-000042")
         #expect(InvoiceJSON.renderList([]) == "[]")
     }
+
+    @Test func theExampleInTheDocsIsWhatRenderWrites() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/billing.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let output = try #require(text.firstRange(of: "\n## Output\n"), "docs/billing.md has no Output section")
+        let example = try #require(text[output.upperBound...].firstMatch(of: #/### Example\n(?:[^`]*\n)?```json\n((?:.|\n)*?)\n```/#))
+        #expect(String(example.output.1) == InvoiceJSON.render(Fixtures.invoice(Fixtures.marchDraft(couponAndTax: false))))
+    }
 }
