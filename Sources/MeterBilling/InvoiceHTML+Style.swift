@@ -6,28 +6,84 @@ extension InvoiceHTML {
     @page { size: auto; margin: 15mm 14mm; }
     * { box-sizing: border-box; }
     html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-    body { margin: 0; background: #eef0f3; color: #1d2430; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-    .invoice { position: relative; max-width: 820px; margin: 24px auto; padding: 40px 48px; background: #fff; border-radius: 6px; box-shadow: 0 1px 4px rgba(0, 0, 0, .12); }
-    .watermark { position: fixed; top: 38%; left: 0; right: 0; text-align: center; font-size: 140px; font-weight: 800; letter-spacing: .08em; color: rgba(190, 30, 45, .10); transform: rotate(-28deg); pointer-events: none; z-index: 1; }
-    header.top { display: flex; justify-content: space-between; align-items: flex-start; gap: 24px; padding-bottom: 20px; border-bottom: 2px solid #1d2430; }
+    body {
+      margin: 0;
+      background: #eef0f3;
+      color: #1d2430;
+      font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+    }
+    .invoice {
+      position: relative;
+      max-width: 820px;
+      margin: 24px auto;
+      padding: 40px 48px;
+      background: #fff;
+      border-radius: 6px;
+      box-shadow: 0 1px 4px rgba(0, 0, 0, .12);
+    }
+    .watermark {
+      position: fixed;
+      top: 38%;
+      left: 0;
+      right: 0;
+      text-align: center;
+      font-size: 140px;
+      font-weight: 800;
+      letter-spacing: .08em;
+      color: rgba(190, 30, 45, .10);
+      transform: rotate(-28deg);
+      pointer-events: none;
+      z-index: 1;
+    }
+    header.top {
+      display: flex;
+      justify-content: space-between;
+      align-items: flex-start;
+      gap: 24px;
+      padding-bottom: 20px;
+      border-bottom: 2px solid #1d2430;
+    }
     .issuer-name { margin: 0 0 4px; font-size: 20px; }
     .issuer p, .customer p { margin: 0; }
     .muted { color: #5b6475; }
     .title { text-align: right; }
     .title h1 { margin: 0; font-size: 28px; letter-spacing: .04em; text-transform: uppercase; }
     .title .number { margin: 4px 0 0; font-size: 16px; font-weight: 600; }
-    .badge { display: inline-block; margin-top: 8px; padding: 2px 10px; border: 2px solid; border-radius: 4px; font-size: 13px; font-weight: 800; letter-spacing: .12em; }
+    .badge {
+      display: inline-block;
+      margin-top: 8px;
+      padding: 2px 10px;
+      border: 2px solid;
+      border-radius: 4px;
+      font-size: 13px;
+      font-weight: 800;
+      letter-spacing: .12em;
+    }
     .badge-draft { color: #b26a00; }
     .badge-void { color: #be1e2d; }
     .badge-paid { color: #1b7f3b; }
     .parties { display: flex; justify-content: space-between; gap: 24px; margin: 24px 0; }
-    h2 { margin: 0 0 6px; font-size: 12px; font-weight: 700; letter-spacing: .08em; text-transform: uppercase; color: #5b6475; }
+    h2 {
+      margin: 0 0 6px;
+      font-size: 12px;
+      font-weight: 700;
+      letter-spacing: .08em;
+      text-transform: uppercase;
+      color: #5b6475;
+    }
     dl.facts { display: grid; grid-template-columns: auto auto; gap: 2px 16px; margin: 0; }
     dl.facts dt { color: #5b6475; }
     dl.facts dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
     table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
     th, td { padding: 7px 8px; vertical-align: top; }
-    thead th { border-bottom: 1px solid #1d2430; font-size: 12px; text-align: left; letter-spacing: .04em; text-transform: uppercase; color: #5b6475; }
+    thead th {
+      border-bottom: 1px solid #1d2430;
+      font-size: 12px;
+      text-align: left;
+      letter-spacing: .04em;
+      text-transform: uppercase;
+      color: #5b6475;
+    }
     tbody td { border-bottom: 1px solid #e1e4ea; }
     table.totals td { border-bottom: none; }
     .num { text-align: right; white-space: nowrap; }
@@ -37,7 +93,11 @@ extension InvoiceHTML {
     table.totals { width: auto; min-width: 340px; margin: 16px 0 0 auto; }
     table.totals th { text-align: left; font-weight: 400; }
     table.totals tr.total th, table.totals tr.total td { border-top: 1px solid #1d2430; font-weight: 700; }
-    table.totals tr.balance th, table.totals tr.balance td { border-top: 2px solid #1d2430; font-size: 16px; font-weight: 700; }
+    table.totals tr.balance th, table.totals tr.balance td {
+      border-top: 2px solid #1d2430;
+      font-size: 16px;
+      font-weight: 700;
+    }
     section.block { margin-top: 32px; }
     section.sources table { margin-bottom: 16px; font-size: 12px; }
     caption { padding: 0 0 4px; text-align: left; font-weight: 600; }

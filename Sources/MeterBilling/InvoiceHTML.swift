@@ -28,7 +28,8 @@ public enum InvoiceHTML {
         html += page.totals(creditNotes: creditNotes)
         html += page.creditNotes(creditNotes)
         html += page.sources()
-        html += "<footer>Amounts in \(page.escaped(invoice.currency)). Dates in UTC. Invoice \(page.reference) of tenant \(page.escaped(invoice.tenant)).</footer>\n"
+        html += "<footer>Amounts in \(page.escaped(invoice.currency)). Dates in UTC. "
+        html += "Invoice \(page.reference) of tenant \(page.escaped(invoice.tenant)).</footer>\n"
         html += "</main>\n</body>\n</html>\n"
         return html
     }

@@ -40,7 +40,8 @@ import Testing
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Sons&quot; &#39;Ltd&#39;"))
         #expect(count("&lt;script&gt;", in: html) >= 4)  // title, customer, charge line, credit note reason
         for escaped in ["&lt;img onerror=x&gt;", "US&amp;&lt;CA&gt;", "a&amp;b@&lt;x&gt;.test", "ACME-&lt;1&gt;", "Meter &amp; &lt;Co&gt;",
-                        "1 &lt;Main&gt; St &amp; Co", "&lt;bill&gt;@m.test", "&quot;DE&quot;123", "&lt;b&gt;metric&lt;/b&gt;", "&lt;US&gt;"] {
+                        "1 &lt;Main&gt; St &amp; Co", "&lt;bill&gt;@m.test", "&quot;DE&quot;123", "&lt;b&gt;metric&lt;/b&gt;",
+                        "&lt;US&gt;"] {
             #expect(html.contains(escaped), "\(escaped)")
         }
         // The only ampersands are entities.
@@ -69,9 +70,8 @@ import Testing
     }
 
     @Test func factsLinesAndTotalsAreShown() {
-        let html = InvoiceHTML.render(Fixtures.invoice(Fixtures.marchDraft(), credited: Fixtures.money("50")),
-                                      issuer: InvoiceIssuer(name: "Meter Co", addressLines: ["1 Main St", "Springfield"], email: "bill@meter.test",
-                                                            taxID: "US-123"),
+        let issuer = InvoiceIssuer(name: "Meter Co", addressLines: ["1 Main St", "Springfield"], email: "bill@meter.test", taxID: "US-123")
+        let html = InvoiceHTML.render(Fixtures.invoice(Fixtures.marchDraft(), credited: Fixtures.money("50")), issuer: issuer,
                                       creditNotes: [Fixtures.creditNote(amount: "50")])
         for fact in ["<dt>Invoice number</dt><dd>ACME-000042</dd>", "<dt>Issue date</dt><dd>2026-04-01 00:05 UTC</dd>",
                      "<dt>Due date</dt><dd>2026-04-15 00:05 UTC</dd>", "<dt>Billing period</dt><dd>2026-03-01 – 2026-03-31</dd>",
@@ -81,18 +81,22 @@ import Testing
         }
         // Charges only: the discount and the tax are with the totals.
         #expect(html.contains("<td class=\"num\">1</td><td>Starter (monthly), 1 seat, 2026-03-01T00:00:00Z to 2026-04-01T00:00:00Z"
-            + "<span class=\"kind\">Subscription</span></td><td class=\"num\">1</td><td class=\"num\">299.00</td><td class=\"num\">299.00</td></tr>"))
-        #expect(html.contains("<span class=\"kind\">Overage</span></td><td class=\"num\">250</td><td class=\"num\">0.05</td><td class=\"num\">12.50</td></tr>"))
+            + "<span class=\"kind\">Subscription</span></td><td class=\"num\">1</td><td class=\"num\">299.00</td>"
+            + "<td class=\"num\">299.00</td></tr>"))
+        #expect(html.contains("<span class=\"kind\">Overage</span></td><td class=\"num\">250</td><td class=\"num\">0.05</td>"
+            + "<td class=\"num\">12.50</td></tr>"))
         #expect(count("<span class=\"kind\">", in: html) == 2)
         for total in ["<tr><th>Subtotal</th><td class=\"num\">311.50</td></tr>",
-                      "<tr><th>Discount<span class=\"detail\">Discount SAVE10: 10 % off 311.5</span></th><td class=\"num\">-31.15</td></tr>",
+                      "<tr><th>Discount<span class=\"detail\">Discount SAVE10: 10 % off 311.5</span></th>"
+                          + "<td class=\"num\">-31.15</td></tr>",
                       "<tr><th>Tax<span class=\"detail\">Sales tax US-CA 7.25 % of 280.35</span></th><td class=\"num\">20.33</td></tr>",
                       "<tr class=\"total\"><th>Total</th><td class=\"num\">USD 300.68</td></tr>",
                       "<tr><th>Credited<span class=\"detail\">ACME-CN-000003</span></th><td class=\"num\">-50.00</td></tr>",
                       "<tr class=\"balance\"><th>Balance due</th><td class=\"num\">USD 250.68</td></tr>"] {
             #expect(html.contains(total), "\(total)")
         }
-        #expect(html.contains("<td>ACME-CN-000003</td><td>2026-04-03 10:00 UTC</td><td>Service credit: outage on 2026-03-12</td><td class=\"num\">50.00</td>"))
+        #expect(html.contains("<td>ACME-CN-000003</td><td>2026-04-03 10:00 UTC</td><td>Service credit: outage on 2026-03-12</td>"
+            + "<td class=\"num\">50.00</td>"))
     }
 
     @Test func usageLinesTraceBackToRollupRows() {

@@ -46,24 +46,27 @@ import Testing
                      "Due date        2026-04-15 00:05 UTC", "Currency        USD"] {
             #expect(rows.contains { $0 == fact }, "\(fact)")
         }
-        #expect(rows.contains { $0.hasPrefix("1  Subscription") && $0.hasSuffix("Starter (monthly), 1 seat, 2026-03-01T00:00:00Z to 2026-04-01T00:00:00Z") })
+        let fee = "Starter (monthly), 1 seat, 2026-03-01T00:00:00Z to 2026-04-01T00:00:00Z"
+        #expect(rows.contains { $0.hasPrefix("1  Subscription") && $0.hasSuffix(fee) })
         #expect(rows.contains { $0.hasPrefix("2  Overage") && $0.contains("250") && $0.contains("12.50") })
         #expect(rows.contains { $0.hasSuffix("-31.15  Discount SAVE10: 10 % off 311.5") })
         #expect(rows.contains { $0.hasSuffix("20.33  Sales tax US-CA 7.25 % of 280.35") })
         #expect(rows.contains { $0.hasSuffix("Credited      -50.00  ACME-CN-000003") })
         #expect(rows.contains { $0.hasSuffix("Balance due  USD 250.68") })
-        #expect(rows.contains { $0.hasPrefix("  ACME-CN-000003  2026-04-03 10:00 UTC") && $0.hasSuffix("Service credit: outage on 2026-03-12") })
+        #expect(rows.contains { $0.hasPrefix("  ACME-CN-000003  2026-04-03 10:00 UTC") && $0.hasSuffix("outage on 2026-03-12") })
         let source = try #require(rows.first { $0.contains("ai_interactions") && $0.contains("hour") })
         #expect(source.contains("2026-03-01 00:00 UTC") && source.contains("2026-04-01 00:00 UTC") && source.hasSuffix("720     1,250"))
     }
 
     @Test func draftsAndOtherCurrenciesRender() {
-        let draft = InvoiceText.render(Fixtures.invoice(Fixtures.marchDraft(currency: "KWD", monthly: "99.5", aiOverage: "0.0125"), status: .draft))
+        let kwd = Fixtures.marchDraft(currency: "KWD", monthly: "99.5", aiOverage: "0.0125")
+        let draft = InvoiceText.render(Fixtures.invoice(kwd, status: .draft))
         #expect(draft.hasPrefix("Invoice (not yet numbered)  DRAFT\n"))
         #expect(draft.contains("Issue date      not issued\n"))
         #expect(draft.contains("99.500") && draft.contains("0.0125") && draft.contains("3.125"))
         let yen = InvoiceText.render(Fixtures.invoice(Fixtures.marchDraft(currency: "JPY", monthly: "29900", aiOverage: "3"), status: .paid))
-        #expect(yen.hasPrefix("Invoice ACME-000042  PAID\n") && yen.contains("Total  JPY 29,585\n") && yen.contains("Balance due       JPY 0\n"))
+        #expect(yen.hasPrefix("Invoice ACME-000042  PAID\n"))
+        #expect(yen.contains("Total  JPY 29,585\n") && yen.contains("Balance due       JPY 0\n"))
     }
 
     @Test func controlCharactersCannotReachTheTerminal() {
