@@ -67,6 +67,7 @@ public enum InvoiceJSON {
             ("metric", .optional(line.metric)),
             ("plan", .optional(line.planID)),
             ("subscription_id", line.subscriptionID.map { .integer($0) } ?? .null),
+            ("coupon", .optional(line.couponCode)),
             ("sources", .array(line.sources.map(source))),
         ])
     }

@@ -58,7 +58,7 @@ import Testing
         #expect(lines.count == draft.lines.count)
         #expect(lines.map { $0["kind"] as? String } == ["subscription", "overage", "discount", "tax"])
         let lineKeys: Set = ["kind", "description", "quantity", "unit_price", "amount", "from", "to", "metric", "plan", "subscription_id",
-                             "sources"]
+                             "coupon", "sources"]
         #expect(lines.allSatisfy { Set($0.keys) == lineKeys })
         for (line, model) in zip(lines, draft.lines) { #expect(line["description"] as? String == model.description) }
 
@@ -71,7 +71,8 @@ import Testing
         let overage = lines[1]
         #expect(overage["quantity"] as? String == "250" && overage["unit_price"] as? String == "0.05")
         #expect(overage["amount"] as? String == "12.50" && overage["metric"] as? String == "ai_interactions")
-        #expect(overage["subscription_id"] is NSNull)
+        #expect(overage["subscription_id"] is NSNull && overage["coupon"] is NSNull)
+        #expect(lines[2]["coupon"] as? String == draft.lines[2].couponCode && lines[2]["coupon"] is String)
         let sources = try #require(overage["sources"] as? [[String: Any]])
         #expect(sources.count == 1)
         #expect(sources[0]["grain"] as? String == "hour" && sources[0]["metric"] as? String == "ai_interactions")

@@ -90,6 +90,26 @@ struct MeterdBillingTests {
 
             let list = try ctl(["invoice", "list", "--tenant", "acme"])
             #expect(list.out.hasPrefix("ACME-000001\tfinalized\tacme\t"), "\(list.out)")
+
+            // The invoice as JSON (amounts as strings), printable HTML and text.
+            let shown = try ctl(["invoice", "show", "ACME-000001", "--format", "json"])
+            #expect(shown.status == 0, "\(shown.err)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
+            #expect(json["number"] as? String == "ACME-000001" && json["status"] as? String == "finalized")
+            #expect((json["totals"] as? [String: Any])?["total"] as? String == "334.08")
+            let jsonLines = try #require(json["lines"] as? [[String: Any]])
+            #expect(jsonLines.map { $0["amount"] as? String } == ["299.00", "12.50", "22.58"])
+            #expect(((jsonLines[1]["sources"] as? [[String: Any]])?.count ?? 0) == overage.sources.count)
+            let page = FileManager.default.temporaryDirectory.appendingPathComponent("invoice-\(UUID().uuidString.prefix(8)).html")
+            defer { try? FileManager.default.removeItem(at: page) }
+            let html = try ctl(["invoice", "show", "ACME-000001", "--format", "html", "--output", page.path, "--issuer-name", "Acme & Co"])
+            #expect(html.status == 0, "\(html.err)")
+            let document = try String(contentsOf: page, encoding: .utf8)
+            #expect(document.hasPrefix("<!DOCTYPE html>") && document.contains("ACME-000001") && document.contains("Acme &amp; Co"))
+            let text = try ctl(["invoice", "show", "ACME-000001"])
+            #expect(text.status == 0 && text.out.contains("ACME-000001") && text.out.contains("334.08"), "\(text.out)")
+            let missing = try ctl(["invoice", "show", "ACME-000999"])
+            #expect(missing.status == 1 && missing.err == "no invoice ACME-000999\n", "\(missing.err)")
             #expect(try daemon.terminate() == 0)
         }
     }
