@@ -15,6 +15,13 @@ public struct BillingLedger {
         public var region: String?
         public var name: String?
         public var email: String?
+
+        public init(prefix: String, region: String? = nil, name: String? = nil, email: String? = nil) {
+            self.prefix = prefix
+            self.region = region
+            self.name = name
+            self.email = email
+        }
     }
 
     /// A coupon redeemed by a tenant, with how many invoices have used it.

@@ -53,9 +53,16 @@ public struct BillingRun {
     /// Serializes billing runs across processes: "meterd" + 10.
     static let lockKey: Int64 = 0x6D65_7465_7264 + 10
 
+    /// Takes the billing lock and writes.
     public let connection: PostgresConnection
+    /// Reads the next batch while `connection` writes the current one (two PostgreSQL backends
+    /// at work instead of one); nil: everything on `connection`, one step after the other.
+    public let readConnection: PostgresConnection?
 
-    public init(connection: PostgresConnection) { self.connection = connection }
+    public init(connection: PostgresConnection, readConnection: PostgresConnection? = nil) {
+        self.connection = connection
+        self.readConnection = readConnection
+    }
 
     public func run(_ options: Options) throws -> Report {
         let locked = try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", parameters: [String(Self.lockKey)])
@@ -65,6 +72,7 @@ public struct BillingRun {
         // Many short statements over many rows: PostgreSQL's JIT would spend more compiling
         // them than running them (measured: 0.9 s for one usage read; docs/benchmarks.md).
         try connection.execute("SET jit = off")
+        try readConnection?.execute("SET jit = off")
         try connection.execute("SELECT \(RollupTable.schema).apply_due_transitions(to_timestamp($1::bigint))", parameters: [String(options.at)])
         let clock = ContinuousClock()
         let readStarted = clock.now
@@ -86,10 +94,30 @@ public struct BillingRun {
                 return (tenant, period)
             }
             if due.isEmpty { break }
-            for start in stride(from: 0, to: due.count, by: max(1, options.batchTenants)) {
-                let batch = Array(due[start..<min(due.count, start + max(1, options.batchTenants))])
-                try bill(batch, options: options, ledger: ledger, state: &state, report: &report)
-                billedAny.formUnion(batch.map(\.0))
+            let size = max(1, options.batchTenants)
+            let batches = stride(from: 0, to: due.count, by: size).map { Array(due[$0..<min(due.count, $0 + size)]) }
+            // Batch i is written while batch i + 1 is read and computed.
+            let reader = BillingLedger(connection: readConnection ?? connection)
+            var prepared = try prepare(batches[0], options: options, ledger: reader, state: state, report: &report)
+            for index in batches.indices {
+                let current = prepared
+                if readConnection != nil {
+                    let writing = BackgroundWork { [box = ConnectionBox(connection: connection)] in
+                        try Self.write(current, options: options, on: box.connection)
+                    }
+                    // The write is waited for even when the next read fails: its connection is in use until then.
+                    let next = index + 1 < batches.count
+                        ? Result { try prepare(batches[index + 1], options: options, ledger: reader, state: state, report: &report) } : nil
+                    record(try writing.wait(), of: current, options: options, state: &state, report: &report)
+                    if let next { prepared = try next.get() }
+                } else {
+                    record(try Self.write(current, options: options, on: connection), of: current, options: options, state: &state,
+                           report: &report)
+                    if index + 1 < batches.count {
+                        prepared = try prepare(batches[index + 1], options: options, ledger: reader, state: state, report: &report)
+                    }
+                }
+                billedAny.formUnion(batches[index].map(\.0))
             }
         }
         report.tenantsUpToDate = tenants.count { !billedAny.contains($0) && report.failures[$0] == nil }
@@ -107,8 +135,16 @@ public struct BillingRun {
         var redemptions: [String: [BillingLedger.Redemption]]
     }
 
-    func bill(_ batch: [(String, BillingPeriod)], options: Options, ledger: BillingLedger, state: inout RunState,
-              report: inout Report) throws {
+    /// A batch's invoices as computed, ready to write.
+    struct PreparedBatch: Sendable {
+        var drafts: [InvoiceDraft]
+        var accounts: [String: BillingLedger.Account]
+    }
+
+    /// Reads what `batch` needs and computes its invoices; tenants that cannot be billed go to
+    /// `report.failures`.
+    func prepare(_ batch: [(String, BillingPeriod)], options: Options, ledger: BillingLedger, state: RunState,
+                 report: inout Report) throws -> PreparedBatch {
         let clock = ContinuousClock()
         let readStarted = clock.now
         let lookback = Int64(options.lateUsagePeriods) * 31 * 86_400
@@ -129,7 +165,7 @@ public struct BillingRun {
             })
             for usage in billed[tenant] ?? [] { _ = index(of: UsageReader.Window(tenant: tenant, from: usage.windowFrom, to: usage.windowTo)) }
         }
-        let usage = try UsageReader(connection: connection).read(windows)
+        let usage = try UsageReader(connection: ledger.connection).read(windows)
         let annualIDs = batch.flatMap { state.rows[$0.0] ?? [] }.filter { $0.subscription.cycle == .annual }.map(\.id)
         let charged = Dictionary(grouping: try ledger.chargedFees(subscriptionIDs: annualIDs), by: \.subscriptionID)
 
@@ -164,19 +200,34 @@ public struct BillingRun {
                 charged: tenantRows.flatMap { charged[$0.id] ?? [] }, usage: current[position].map { usage[$0] } ?? [:],
                 lateChecks: lateChecks, discounts: discounts, taxRate: taxRate)))
         }
-        let writeStarted = clock.now
-        report.computeDuration += writeStarted - computeStarted
+        report.computeDuration += clock.now - computeStarted
+        return PreparedBatch(drafts: drafts, accounts: state.accounts)
+    }
+
+    /// What writing a batch gave: the ids and numbers of its invoices, and the time it took.
+    struct Written: Sendable {
+        var ids: [Int64]
+        var numbers: [Int64: String]
+        var duration: Duration
+    }
+
+    /// Replaces the drafts, inserts the invoices and (unless drafting) finalizes them, in one transaction.
+    static func write(_ batch: PreparedBatch, options: Options, on connection: PostgresConnection) throws -> Written {
+        let clock = ContinuousClock()
+        let started = clock.now
         let writer = InvoiceWriter(connection: connection)
-        let numbers: [Int64: String]
-        let ids: [Int64]
-        (ids, numbers) = try connection.transaction {
-            let ids = try writer.insertDrafts(drafts, accounts: state.accounts)
-            let numbers = options.draftOnly ? [:] : try writer.finalize(ids, at: options.at, paymentTermsDays: options.paymentTermsDays)
-            return (ids, numbers)
+        let (ids, numbers) = try connection.transaction {
+            try writer.insert(batch.drafts, accounts: batch.accounts,
+                              as: options.draftOnly ? .draft : .finalized(at: options.at, paymentTermsDays: options.paymentTermsDays))
         }
-        report.writeDuration += clock.now - writeStarted
-        for (draft, id) in zip(drafts, ids) {
-            report.invoices.append(Outcome(id: id, tenant: draft.tenant, number: numbers[id], periodStart: draft.periodStart,
+        return Written(ids: ids, numbers: numbers, duration: clock.now - started)
+    }
+
+    /// Adds a written batch to the report, and moves each tenant on to its next period.
+    func record(_ written: Written, of batch: PreparedBatch, options: Options, state: inout RunState, report: inout Report) {
+        report.writeDuration += written.duration
+        for (draft, id) in zip(batch.drafts, written.ids) {
+            report.invoices.append(Outcome(id: id, tenant: draft.tenant, number: written.numbers[id], periodStart: draft.periodStart,
                                            periodEnd: draft.periodEnd, total: draft.total))
             if options.draftOnly { continue }
             state.lastEnds[draft.tenant] = draft.periodEnd

@@ -125,15 +125,13 @@ public struct InvoiceStore {
             guard Int128(amount.micros) <= open.units else {
                 throw StoreError.refused("invoice \(number) has \(open) left to credit; \(amount) is more")
             }
+            // Credit notes count on their own: the prefix's "-CN" counter, gap-free like invoices'.
+            let numbers = try InvoiceWriter(connection: connection)
+                .takeNumbers(for: [(invoice.tenant, invoice.periodStart)], accounts: [invoice.tenant: .init(prefix: prefix + "-CN")])
             let result = try connection.execute("""
-                WITH moved AS (
-                    INSERT INTO \(schema).invoice_sequences AS s (prefix, last_number) VALUES ($1 || '-CN', 1)
-                    ON CONFLICT (prefix) DO UPDATE SET last_number = s.last_number + 1 RETURNING prefix, last_number
-                )
                 INSERT INTO \(schema).credit_notes (tenant, number, invoice_id, amount, reason, created_at)
-                SELECT $2, moved.prefix || '-' || lpad(moved.last_number::text, 6, '0'), $3::bigint, $4::numeric, $5, to_timestamp($6::bigint)
-                FROM moved RETURNING id
-                """, parameters: [prefix, invoice.tenant, String(invoice.id), amount.description, reason, String(at)])
+                VALUES ($1, $2, $3::bigint, $4::numeric, $5, to_timestamp($6::bigint)) RETURNING id
+                """, parameters: [invoice.tenant, numbers.first ?? nil, String(invoice.id), amount.description, reason, String(at)])
             try connection.execute("SELECT \(schema).settle_past_due($1, to_timestamp($2::bigint))", parameters: [invoice.tenant, String(at)])
             return result.rows.first?[0].flatMap { Int64($0) } ?? 0
         }

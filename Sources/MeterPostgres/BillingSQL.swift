@@ -132,7 +132,8 @@ enum BillingSQL {
         """,
         // A finalized invoice is never edited: its lines are frozen and only its status moves on
         // (finalized -> paid | void). Corrections are credit notes and adjustments. Inserts are
-        // checked once per statement (a run inserts thousands of lines at once).
+        // checked once per statement (a run inserts thousands of lines at once), and allowed
+        // into an invoice finalized by the inserting transaction itself.
         """
         CREATE FUNCTION \(schema).invoice_lines_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
@@ -158,8 +159,10 @@ enum BillingSQL {
             v_invoice bigint;
             v_status text;
         BEGIN
+            -- An invoice finalized in this same transaction (a billing run inserts it finalized,
+            -- then its lines) is still open to them until it commits.
             SELECT i.id, i.status INTO v_invoice, v_status FROM inserted n JOIN \(schema).invoices i ON i.id = n.invoice_id
-            WHERE i.status <> 'draft' LIMIT 1;
+            WHERE i.status <> 'draft' AND i.xmin <> pg_current_xact_id()::xid LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'invoice % is %: its lines cannot change', v_invoice, v_status USING ERRCODE = 'check_violation';
             END IF;
@@ -228,8 +231,14 @@ enum BillingSQL {
                 WHERE a.status = 'active' AND \(schema).invoice_overdue(i, p_at)
                 ORDER BY i.tenant, i.due_at
             LOOP
-                PERFORM \(schema).transition_account(v_tenant, 'past_due', v_due, 'invoice ' || v_number || ' unpaid after its due date');
-                v_moved := v_moved + 1;
+                -- One account the state machine refuses (e.g. canceled by a due cancel applied on
+                -- the way) is skipped, not allowed to stop the others.
+                BEGIN
+                    PERFORM \(schema).transition_account(v_tenant, 'past_due', v_due, 'invoice ' || v_number || ' unpaid after its due date');
+                    v_moved := v_moved + 1;
+                EXCEPTION WHEN raise_exception THEN
+                    RAISE NOTICE 'tenant % not marked past_due: %', v_tenant, SQLERRM;
+                END;
             END LOOP;
             RETURN v_moved;
         END

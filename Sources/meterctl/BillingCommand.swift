@@ -60,11 +60,13 @@ struct Billing: ParsableCommand {
             options.lateUsagePeriods = lateUsagePeriods
             options.paymentTermsDays = paymentTermsDays
             let connection = try postgres.connect()
+            // A second connection reads the next batch while the first writes (docs/billing.md).
+            let reader = try postgres.connect()
             let clock = ContinuousClock()
             let started = clock.now
             let report: BillingRun.Report
             do {
-                report = try BillingRun(connection: connection).run(options)
+                report = try BillingRun(connection: connection, readConnection: reader).run(options)
             } catch let error as BillingRun.RunError {
                 printError(error.description)
                 throw ExitCode(2)

@@ -157,10 +157,15 @@ struct BillingRunTests {
             // Drafts first: no numbers; a second draft run replaces them.
             #expect(try Self.run(connection, at: utc(2026, 2, 2), draft: true).invoices.allSatisfy { $0.number == nil })
             #expect(try Self.run(connection, at: utc(2026, 2, 2), draft: true).invoices.count == 2)
-            #expect(try InvoiceStore(connection: connection).list(status: .draft).count == 2)
+            let drafts = try InvoiceStore(connection: connection).list(status: .draft)
+            #expect(drafts.count == 2)
+            // One draft finalized by hand takes ONE's first number; the run numbers the rest after it.
+            let one = try #require(drafts.first { $0.tenant == "one" })
+            let finalized = try InvoiceStore(connection: connection).finalize(String(one.id), at: utc(2026, 2, 3))
+            #expect(finalized.number == "ONE-000001" && finalized.status == .finalized && finalized.dueAt == utc(2026, 3, 5))
             let report = try Self.run(connection, at: utc(2026, 4, 2))
             #expect(report.invoices.compactMap(\.number).sorted()
-                    == ["ONE-000001", "ONE-000002", "ONE-000003", "TWO-000001", "TWO-000002", "TWO-000003"])
+                    == ["ONE-000002", "ONE-000003", "TWO-000001", "TWO-000002", "TWO-000003"])
             let invoices = InvoiceStore(connection: connection)
             _ = try invoices.void("ONE-000002", reason: "issued in error", at: utc(2026, 4, 3))
             _ = try Self.run(connection, at: utc(2026, 5, 2))
@@ -174,6 +179,9 @@ struct BillingRunTests {
                 .contains("cannot change") == true)
             #expect(refusal { try connection.execute("UPDATE meterd.invoices SET total = 1 WHERE id = $1::bigint", parameters: [String(first.id)]) } != nil)
             #expect(refusal { try connection.execute("DELETE FROM meterd.invoices WHERE id = $1::bigint", parameters: [String(first.id)]) } != nil)
+            #expect(refusal { try connection.execute("""
+                INSERT INTO meterd.invoice_lines (invoice_id, line_no, kind, description, amount) VALUES ($1::bigint, 99, 'adjustment', 'x', 1)
+                """, parameters: [String(first.id)]) }?.contains("cannot change") == true)
             #expect(throws: InvoiceStore.StoreError.self) { try invoices.void("ONE-000002", reason: "again", at: utc(2026, 5, 3)) }
         }
     }
