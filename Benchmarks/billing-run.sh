@@ -67,9 +67,9 @@ echo
 echo "| round | invoices | run ms | read ms | compute ms | write ms | process wall ms | baseline read ms | load avg |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 for round in $(seq 1 "$rounds"); do
-    sql "SET client_min_messages = warning; TRUNCATE meterd.invoices, meterd.invoice_sequences, meterd.credit_notes CASCADE" >/dev/null
+    sql "TRUNCATE meterd.invoices, meterd.invoice_lines, meterd.invoice_usage, meterd.invoice_sequences, meterd.credit_notes" >/dev/null
     t0=$(date +%s%N)
-    "$bin/meterctl" billing run --postgres "$url" --at 2026-11-05T00:00:00Z --batch-tenants "${BATCH:-500}" --json >"$report"
+    "$bin/meterctl" billing run --postgres "$url" --at 2026-11-05T00:00:00Z --batch-tenants "${BATCH:-200}" --json >"$report"
     t1=$(date +%s%N)
     b0=$(date +%s%N); sql "$baseline_sql" >/dev/null; b1=$(date +%s%N)
     python3 - "$round" "$report" "$(( (t1 - t0) / 1000000 ))" "$(( (b1 - b0) / 1000000 ))" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'

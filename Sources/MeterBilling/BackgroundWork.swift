@@ -28,3 +28,4 @@ final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
 struct ConnectionBox: @unchecked Sendable {
     let connection: PostgresConnection
 }
+

@@ -6,7 +6,7 @@ public enum BillingLimits {
     /// Days from finalization to the payment due date.
     public static let defaultPaymentTermsDays = 30
     /// Tenants whose invoices are computed and written in one transaction.
-    public static let defaultBatchTenants = 500
+    public static let defaultBatchTenants = 200
     public static let maxBatchTenants = 10_000
     /// How many earlier periods are read again for late usage: covers the ingest's lateness
     /// bound (protocol.max_lateness_seconds, 3 days by default) with room to spare.

@@ -58,10 +58,13 @@ public struct BillingRun {
     /// Reads the next batch while `connection` writes the current one (two PostgreSQL backends
     /// at work instead of one); nil: everything on `connection`, one step after the other.
     public let readConnection: PostgresConnection?
+    /// Reads the usage windows' hourly edges while `readConnection` reads their whole days.
+    public let edgeConnection: PostgresConnection?
 
-    public init(connection: PostgresConnection, readConnection: PostgresConnection? = nil) {
+    public init(connection: PostgresConnection, readConnection: PostgresConnection? = nil, edgeConnection: PostgresConnection? = nil) {
         self.connection = connection
         self.readConnection = readConnection
+        self.edgeConnection = edgeConnection
     }
 
     public func run(_ options: Options) throws -> Report {
@@ -73,6 +76,7 @@ public struct BillingRun {
         // them than running them (measured: 0.9 s for one usage read; docs/benchmarks.md).
         try connection.execute("SET jit = off")
         try readConnection?.execute("SET jit = off")
+        try edgeConnection?.execute("SET jit = off")
         try connection.execute("SELECT \(RollupTable.schema).apply_due_transitions(to_timestamp($1::bigint))", parameters: [String(options.at)])
         let clock = ContinuousClock()
         let readStarted = clock.now
@@ -165,7 +169,7 @@ public struct BillingRun {
             })
             for usage in billed[tenant] ?? [] { _ = index(of: UsageReader.Window(tenant: tenant, from: usage.windowFrom, to: usage.windowTo)) }
         }
-        let usage = try UsageReader(connection: ledger.connection).read(windows)
+        let usage = try UsageReader(connection: ledger.connection, edgeConnection: edgeConnection).read(windows)
         let annualIDs = batch.flatMap { state.rows[$0.0] ?? [] }.filter { $0.subscription.cycle == .annual }.map(\.id)
         let charged = Dictionary(grouping: try ledger.chargedFees(subscriptionIDs: annualIDs), by: \.subscriptionID)
 

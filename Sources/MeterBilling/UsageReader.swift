@@ -21,10 +21,15 @@ public struct UsageReader {
     }
 
     public let connection: PostgresConnection
+    /// Reads the hourly edges while `connection` reads the daily middles; nil: both on `connection`.
+    public let edgeConnection: PostgresConnection?
 
-    public init(connection: PostgresConnection) { self.connection = connection }
+    public init(connection: PostgresConnection, edgeConnection: PostgresConnection? = nil) {
+        self.connection = connection
+        self.edgeConnection = edgeConnection
+    }
 
-    struct Segment {
+    struct Segment: Sendable {
         var window: Int
         var grain: Grain
         var from: Int64
@@ -56,21 +61,20 @@ public struct UsageReader {
     public func read(_ windows: [Window]) throws -> [[String: MeteredUsage]] {
         var partial = Array(repeating: [String: (counter: QuantitySum?, gauge: QuantitySum?, sources: [UsageSource])](), count: windows.count)
         let segments = Self.segments(of: windows)
-        for grain in [Grain.hour, .day] {
-            let indexes = segments.indices.filter { segments[$0].grain == grain }
-            guard !indexes.isEmpty else { continue }
-            // One index range scan (tenant, bucket) per segment: the cost follows the rows read,
-            // never the size of the table.
-            let result = try connection.executeBatch("""
-                SELECT s.segment, r.metric, r.type, r.rows, r.sum, r.maximum
-                FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[]) AS s(segment, tenant, from_second, to_second)
-                CROSS JOIN LATERAL (
-                    SELECT metric, type, count(*) AS rows, sum(sum) AS sum, max(maximum) AS maximum FROM \(RollupTable.name(grain))
-                    WHERE tenant = s.tenant AND bucket >= to_timestamp(s.from_second) AND bucket < to_timestamp(s.to_second)
-                        AND type IN ('c', 'g')
-                    GROUP BY metric, type) r
-                """, columns: [indexes.map { String($0) }, indexes.map { windows[segments[$0].window].tenant },
-                               indexes.map { String(segments[$0].from) }, indexes.map { String(segments[$0].to) }])
+        var results: [(Grain, PostgresResult?)]
+        if let edgeConnection {
+            let edges = BackgroundWork { [box = ConnectionBox(connection: edgeConnection)] in
+                try Self.query(.hour, segments: segments, windows: windows, on: box.connection)
+            }
+            // The edge read is waited for even when the daily one fails: its connection is in use until then.
+            let days = Result { try Self.query(.day, segments: segments, windows: windows, on: connection) }
+            results = [(.hour, try edges.wait()), (.day, try days.get())]
+        } else {
+            results = [(.hour, try Self.query(.hour, segments: segments, windows: windows, on: connection)),
+                       (.day, try Self.query(.day, segments: segments, windows: windows, on: connection))]
+        }
+        for (grain, result) in results {
+            guard let result else { continue }
             for row in result.rows {
                 guard let segmentIndex = row[0].flatMap({ Int($0) }), segments.indices.contains(segmentIndex),
                       let metric = row[1], let type = row[2] == "c" ? MetricType.counter : row[2] == "g" ? .gauge : nil,
@@ -106,6 +110,24 @@ public struct UsageReader {
                 result[item.key] = MeteredUsage(metric: item.key, used: used, sources: sources)
             }
         }
+    }
+
+    /// The rows of `grain`'s segments, summed per segment, metric and type.
+    static func query(_ grain: Grain, segments: [Segment], windows: [Window], on connection: PostgresConnection) throws -> PostgresResult? {
+        let indexes = segments.indices.filter { segments[$0].grain == grain }
+        guard !indexes.isEmpty else { return nil }
+        // One index range scan (tenant, bucket) per segment: the cost follows the rows read,
+        // never the size of the table.
+        return try connection.executeBatch("""
+            SELECT s.segment, r.metric, r.type, r.rows, r.sum, r.maximum
+            FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[]) AS s(segment, tenant, from_second, to_second)
+            CROSS JOIN LATERAL (
+                SELECT metric, type, count(*) AS rows, sum(sum) AS sum, max(maximum) AS maximum FROM \(RollupTable.name(grain))
+                WHERE tenant = s.tenant AND bucket >= to_timestamp(s.from_second) AND bucket < to_timestamp(s.to_second)
+                    AND type IN ('c', 'g')
+                GROUP BY metric, type) r
+            """, columns: [indexes.map { String($0) }, indexes.map { windows[segments[$0].window].tenant },
+                           indexes.map { String(segments[$0].from) }, indexes.map { String(segments[$0].to) }])
     }
 
     func unreadable(_ row: [String?]) -> PostgresError {

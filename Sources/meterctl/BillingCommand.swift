@@ -60,13 +60,15 @@ struct Billing: ParsableCommand {
             options.lateUsagePeriods = lateUsagePeriods
             options.paymentTermsDays = paymentTermsDays
             let connection = try postgres.connect()
-            // A second connection reads the next batch while the first writes (docs/billing.md).
+            // Two more connections read the next batch's usage (whole days and edge hours, at
+            // once) while the first writes (docs/billing.md "Billing runs").
             let reader = try postgres.connect()
+            let edges = try postgres.connect()
             let clock = ContinuousClock()
             let started = clock.now
             let report: BillingRun.Report
             do {
-                report = try BillingRun(connection: connection, readConnection: reader).run(options)
+                report = try BillingRun(connection: connection, readConnection: reader, edgeConnection: edges).run(options)
             } catch let error as BillingRun.RunError {
                 printError(error.description)
                 throw ExitCode(2)

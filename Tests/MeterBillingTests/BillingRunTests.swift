@@ -159,6 +159,16 @@ struct BillingRunTests {
             #expect(try Self.run(connection, at: utc(2026, 2, 2), draft: true).invoices.count == 2)
             let drafts = try InvoiceStore(connection: connection).list(status: .draft)
             #expect(drafts.count == 2)
+            // The replaced drafts took their lines and billed usage with them.
+            #expect(try connection.execute("SELECT count(*) FROM meterd.invoice_lines").rows.first?[0] == "2")
+            #expect(try connection.execute("SELECT count(DISTINCT invoice_id) FROM meterd.invoice_usage").rows.first?[0] == "2")
+            #expect(refusal { try connection.execute("""
+                INSERT INTO meterd.invoice_lines (invoice_id, line_no, kind, description, amount) VALUES (999999, 1, 'adjustment', 'x', 1)
+                """) }?.contains("invoice 999999 does not exist") == true)
+            #expect(refusal { try connection.execute("""
+                INSERT INTO meterd.invoice_usage (invoice_id, tenant, metric, period_start, period_end, window_from, window_to, used, included,
+                                                  plan_id, rate) VALUES (999999, 't', 'm', now(), now(), now(), now(), 1, 1, 'p', 'unit:1')
+                """) }?.contains("invoice 999999 does not exist") == true)
             // One draft finalized by hand takes ONE's first number; the run numbers the rest after it.
             let one = try #require(drafts.first { $0.tenant == "one" })
             let finalized = try InvoiceStore(connection: connection).finalize(String(one.id), at: utc(2026, 2, 3))
