@@ -6,52 +6,48 @@ import Testing
 /// Which period is billed next, how a window is split into rollup reads, and the stored forms
 /// of sources and tax rates.
 @Suite struct BillingScheduleTests {
-    static func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0) -> Int64 {
-        CivilTime(year: year, month: month, day: day, secondOfDay: hour * 3600 + minute * 60).unixSeconds
-    }
-
     static func row(_ id: Int64, from: Int64, to: Int64? = nil, anchor: Int64) -> SubscriptionRow {
         SubscriptionRow(id: id, subscription: Subscription(tenant: "t", planID: "starter", billingAnchor: anchor, seats: 1,
                                                            startedAt: from, endedAt: to))
     }
 
     @Test func periodsFollowTheAnchorFromTheFirstRowAndStopAfterTheLast() {
-        let anchor = Self.at(2026, 1, 31, 9)
-        let rows = [Self.row(1, from: anchor, to: Self.at(2026, 4, 10), anchor: anchor)]
+        let anchor = utc(2026, 1, 31, 9)
+        let rows = [Self.row(1, from: anchor, to: utc(2026, 4, 10), anchor: anchor)]
         let first = BillingSchedule.nextPeriod(rows: rows, after: nil)
-        #expect(first?.start == anchor && first?.end == Self.at(2026, 2, 28, 9))
+        #expect(first?.start == anchor && first?.end == utc(2026, 2, 28, 9))
         let second = BillingSchedule.nextPeriod(rows: rows, after: first?.end)
-        #expect(second?.end == Self.at(2026, 3, 31, 9))
+        #expect(second?.end == utc(2026, 3, 31, 9))
         // The period the row ends in is still billed (its fee up to the end); then nothing.
-        #expect(BillingSchedule.nextPeriod(rows: rows, after: Self.at(2026, 3, 31, 9))?.end == Self.at(2026, 4, 30, 9))
-        #expect(BillingSchedule.nextPeriod(rows: rows, after: Self.at(2026, 4, 30, 9)) == nil)
+        #expect(BillingSchedule.nextPeriod(rows: rows, after: utc(2026, 3, 31, 9))?.end == utc(2026, 4, 30, 9))
+        #expect(BillingSchedule.nextPeriod(rows: rows, after: utc(2026, 4, 30, 9)) == nil)
     }
 
     @Test func aGapBetweenSubscriptionsSkipsToTheNextStart() {
-        let anchor = Self.at(2026, 1, 1)
-        let later = Self.at(2026, 6, 15)
-        let rows = [Self.row(1, from: anchor, to: Self.at(2026, 2, 1), anchor: anchor), Self.row(2, from: later, anchor: later)]
-        let next = BillingSchedule.nextPeriod(rows: rows, after: Self.at(2026, 2, 1))
-        #expect(next?.start == later && next?.end == Self.at(2026, 7, 15))
+        let anchor = utc(2026, 1, 1)
+        let later = utc(2026, 6, 15)
+        let rows = [Self.row(1, from: anchor, to: utc(2026, 2, 1), anchor: anchor), Self.row(2, from: later, anchor: later)]
+        let next = BillingSchedule.nextPeriod(rows: rows, after: utc(2026, 2, 1))
+        #expect(next?.start == later && next?.end == utc(2026, 7, 15))
     }
 
     @Test func windowsSplitIntoEdgeHoursAndWholeDays() {
-        let window = UsageReader.Window(tenant: "t", from: Self.at(2026, 3, 1, 9), to: Self.at(2026, 4, 1, 9))
+        let window = UsageReader.Window(tenant: "t", from: utc(2026, 3, 1, 9), to: utc(2026, 4, 1, 9))
         let segments = UsageReader.segments(of: [window])
         #expect(segments.map(\.grain) == [.hour, .day, .hour])
-        #expect(segments.map(\.from) == [Self.at(2026, 3, 1, 9), Self.at(2026, 3, 2), Self.at(2026, 4, 1)])
-        #expect(segments.map(\.to) == [Self.at(2026, 3, 2), Self.at(2026, 4, 1), Self.at(2026, 4, 1, 9)])
+        #expect(segments.map(\.from) == [utc(2026, 3, 1, 9), utc(2026, 3, 2), utc(2026, 4, 1)])
+        #expect(segments.map(\.to) == [utc(2026, 3, 2), utc(2026, 4, 1), utc(2026, 4, 1, 9)])
         // Midnight to midnight: days only; within one day: hours only; empty: nothing.
-        #expect(UsageReader.segments(of: [.init(tenant: "t", from: Self.at(2026, 3, 1), to: Self.at(2026, 4, 1))]).map(\.grain) == [.day])
-        #expect(UsageReader.segments(of: [.init(tenant: "t", from: Self.at(2026, 3, 1, 3), to: Self.at(2026, 3, 1, 9))]).map(\.grain) == [.hour])
+        #expect(UsageReader.segments(of: [.init(tenant: "t", from: utc(2026, 3, 1), to: utc(2026, 4, 1))]).map(\.grain) == [.day])
+        #expect(UsageReader.segments(of: [.init(tenant: "t", from: utc(2026, 3, 1, 3), to: utc(2026, 3, 1, 9))]).map(\.grain) == [.hour])
         #expect(UsageReader.segments(of: [.init(tenant: "t", from: 10, to: 10)]).isEmpty)
     }
 
     @Test func sourcesReadBackExactly() {
         let sources = [
-            UsageSource(grain: .day, metric: "m", type: .counter, fromBucket: Self.at(2026, 3, 2), toBucket: Self.at(2026, 4, 1), rows: 30,
+            UsageSource(grain: .day, metric: "m", type: .counter, fromBucket: utc(2026, 3, 2), toBucket: utc(2026, 4, 1), rows: 30,
                         quantity: QuantitySum(Quantity("1250.000001")!)),
-            UsageSource(grain: .hour, metric: "m", type: .gauge, fromBucket: Self.at(2026, 3, 1, 9), toBucket: Self.at(2026, 3, 2), rows: 15,
+            UsageSource(grain: .hour, metric: "m", type: .gauge, fromBucket: utc(2026, 3, 1, 9), toBucket: utc(2026, 3, 2), rows: 15,
                         quantity: QuantitySum(Quantity("-3.5")!)),
         ]
         #expect(UsageSourceJSON.decode(UsageSourceJSON.encode(sources), metric: "m") == sources)

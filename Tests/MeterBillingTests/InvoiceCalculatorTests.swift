@@ -5,9 +5,6 @@ import Testing
 
 /// Invoices computed by hand (docs/billing.md shows the same arithmetic), checked line by line.
 @Suite struct InvoiceCalculatorTests {
-    static func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0) -> Int64 {
-        CivilTime(year: year, month: month, day: day, secondOfDay: hour * 3600).unixSeconds
-    }
     static func money(_ text: String) -> Money { Money(text)! }
     static func quantity(_ text: String) -> Quantity { Quantity(text)! }
 
@@ -37,7 +34,7 @@ import Testing
     func amounts(_ draft: InvoiceDraft) -> [String] { draft.lines.map { "\($0.kind.rawValue) \($0.amount)" } }
 
     @Test func upgradeMidMonthProratesBothPlansToTheSecondAndPricesUsageOnTheNewPlan() {
-        let anchor = Self.at(2026, 3, 1), change = Self.at(2026, 3, 15)
+        let anchor = utc(2026, 3, 1), change = utc(2026, 3, 15)
         let period = BillingPeriod.period(index: 0, anchor: anchor)
         let draft = InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: "USD", period: period,
@@ -53,7 +50,7 @@ import Testing
     }
 
     @Test func downgradeAtPeriodEndChargesTheOldPlanWholeThenTheNewOne() {
-        let anchor = Self.at(2026, 3, 1), periodEnd = Self.at(2026, 4, 1)
+        let anchor = utc(2026, 3, 1), periodEnd = utc(2026, 4, 1)
         let rows = [Self.row(1, "professional", from: anchor, to: periodEnd, anchor: anchor), Self.row(2, "starter", from: periodEnd, anchor: anchor)]
         let march = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 0, anchor: anchor),
                                                           rows: rows, catalog: Self.catalog))
@@ -66,12 +63,12 @@ import Testing
     }
 
     @Test func annualPlanIsChargedOnceAYearAndAMidYearUpgradeCreditsTheUnusedTime() {
-        let anchor = Self.at(2026, 1, 15), upgrade = Self.at(2026, 7, 15)
+        let anchor = utc(2026, 1, 15), upgrade = utc(2026, 7, 15)
         var rows = [Self.row(1, "starter", from: anchor, anchor: anchor, cycle: .annual)]
         let first = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 0, anchor: anchor),
                                                           rows: rows, catalog: Self.catalog))
         #expect(amounts(first) == ["subscription 2990"])
-        let charged = [ChargedFee(subscriptionID: 1, from: anchor, to: Self.at(2027, 1, 15), amount: Self.money("2990"))]
+        let charged = [ChargedFee(subscriptionID: 1, from: anchor, to: utc(2027, 1, 15), amount: Self.money("2990"))]
         let second = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 1, anchor: anchor),
                                                            rows: rows, catalog: Self.catalog, charged: charged))
         #expect(second.lines.isEmpty)
@@ -83,28 +80,28 @@ import Testing
         // charge 7990 x 184/365 = 4027.835616...
         #expect(amounts(july) == ["proration -1507.29", "proration 4027.84"])
         #expect(july.total == Self.money("2520.55"))
-        #expect(july.lines[0].from == upgrade && july.lines[0].to == Self.at(2027, 1, 15) && july.lines[0].subscriptionID == 1)
+        #expect(july.lines[0].from == upgrade && july.lines[0].to == utc(2027, 1, 15) && july.lines[0].subscriptionID == 1)
     }
 
     @Test func trialConvertingChargesFromTheTrialsEndAndBillsOnlyLaterUsage() {
-        let start = Self.at(2026, 3, 1), trialEnd = Self.at(2026, 3, 15)
+        let start = utc(2026, 3, 1), trialEnd = utc(2026, 3, 15)
         let rows = [Self.row(1, "starter", from: start, anchor: start, trialEnds: trialEnd)]
         let period = BillingPeriod.period(index: 0, anchor: start)
         let window = BillableWindow.of(period: period, rows: rows)
-        #expect(window?.from == trialEnd && window?.to == Self.at(2026, 4, 1))
+        #expect(window?.from == trialEnd && window?.to == utc(2026, 4, 1))
         let draft = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: period, rows: rows, catalog: Self.catalog,
                                                          usage: ["ai_interactions": Self.usage("ai_interactions", "1001")]))
         // 299 x 17/31 = 163.967741...; 1 unit over at 0.05.
         #expect(amounts(draft) == ["proration 163.97", "overage 0.05"])
         // A trial that covers the whole period costs nothing.
         let inTrial = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: period,
-                                                           rows: [Self.row(1, "starter", from: start, anchor: start, trialEnds: Self.at(2026, 4, 1))],
+                                                           rows: [Self.row(1, "starter", from: start, anchor: start, trialEnds: utc(2026, 4, 1))],
                                                            catalog: Self.catalog))
         #expect(inTrial.lines.isEmpty && inTrial.total == .zero)
     }
 
     @Test func tieredOverageAtTheTierEdge() {
-        let anchor = Self.at(2026, 3, 1)
+        let anchor = utc(2026, 3, 1)
         func sms(_ used: String) -> InvoiceDraft {
             InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 0, anchor: anchor),
                                                  rows: [Self.row(1, "starter", from: anchor, anchor: anchor)], catalog: Self.catalog,
@@ -119,7 +116,7 @@ import Testing
     }
 
     @Test func couponThenTaxEachRoundedOnce() {
-        let anchor = Self.at(2026, 3, 1)
+        let anchor = utc(2026, 3, 1)
         let draft = InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: "USD", period: .period(index: 0, anchor: anchor),
             rows: [Self.row(1, "starter", from: anchor, anchor: anchor)], catalog: Self.catalog,
@@ -135,7 +132,7 @@ import Testing
     }
 
     @Test func anAmountCouponNeverTakesTheSubtotalBelowZero() {
-        let anchor = Self.at(2026, 3, 1)
+        let anchor = utc(2026, 3, 1)
         let draft = InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: "USD", period: .period(index: 0, anchor: anchor),
             rows: [Self.row(1, "starter", from: anchor, anchor: anchor)], catalog: Self.catalog,
@@ -145,9 +142,9 @@ import Testing
     }
 
     @Test func lateUsageIsBilledAsTheDifferenceInChargeAtTheOriginalRate() {
-        let anchor = Self.at(2026, 3, 1)
-        let billed = BilledUsage(metric: "ai_interactions", periodStart: anchor, periodEnd: Self.at(2026, 4, 1), windowFrom: anchor,
-                                 windowTo: Self.at(2026, 4, 1), used: QuantitySum(Self.quantity("1100")), included: Self.quantity("1000"),
+        let anchor = utc(2026, 3, 1)
+        let billed = BilledUsage(metric: "ai_interactions", periodStart: anchor, periodEnd: utc(2026, 4, 1), windowFrom: anchor,
+                                 windowTo: utc(2026, 4, 1), used: QuantitySum(Self.quantity("1100")), included: Self.quantity("1000"),
                                  planID: "starter", rate: OverageRate.perUnit(Self.money("0.05")).code)
         let draft = InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: "USD", period: .period(index: 1, anchor: anchor),

@@ -5,9 +5,6 @@ import MeterPlans
 /// Invoices for the rendering tests, computed by `InvoiceCalculator.draft` from real inputs
 /// (amounts hand-checked in the comments), then given the stored fields a finalized invoice has.
 enum InvoiceRenderFixtures {
-    static func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0) -> Int64 {
-        CivilTime(year: year, month: month, day: day, secondOfDay: hour * 3600).unixSeconds
-    }
     static func money(_ text: String) -> Money { Money(text)! }
     static func quantity(_ text: String) -> Quantity { Quantity(text)! }
 
@@ -20,12 +17,12 @@ enum InvoiceRenderFixtures {
         ])
     }
 
-    static let march = at(2026, 3, 1)
+    static let march = utc(2026, 3, 1)
 
     /// The rollup rows the March usage of `metric` was read from: 720 hour rows.
     static func usage(_ metric: String, _ used: String) -> MeteredUsage {
         MeteredUsage(metric: metric, used: QuantitySum(quantity(used)), sources: [
-            UsageSource(grain: .hour, metric: metric, type: .counter, fromBucket: march, toBucket: at(2026, 4, 1), rows: 720,
+            UsageSource(grain: .hour, metric: metric, type: .counter, fromBucket: march, toBucket: utc(2026, 4, 1), rows: 720,
                         quantity: QuantitySum(quantity(used))),
         ])
     }
@@ -52,7 +49,7 @@ enum InvoiceRenderFixtures {
     /// fee for Aug 15 to Sep 1: 299,000 x 17 / 31 = 163,967.7419... -> 163,967.74;
     /// total -1,458,004.86.
     static func annualCreditDraft() -> InvoiceDraft {
-        let change = at(2026, 8, 15)
+        let change = utc(2026, 8, 15)
         let annual = SubscriptionRow(id: 1, subscription: Subscription(tenant: "acme", planID: "starter", billingAnchor: march, seats: 1000,
                                                                        startedAt: march, endedAt: change, cycle: .annual))
         let monthly = SubscriptionRow(id: 2, subscription: Subscription(tenant: "acme", planID: "starter", billingAnchor: march, seats: 1000,
@@ -60,7 +57,7 @@ enum InvoiceRenderFixtures {
         return InvoiceCalculator.draft(InvoiceInput(
             tenant: "acme", currency: "USD", period: .period(index: 5, anchor: march), rows: [annual, monthly],
             catalog: catalog(currency: "USD", monthly: "299", annual: "2990", aiOverage: "0.05"),
-            charged: [ChargedFee(subscriptionID: 1, from: march, to: at(2027, 3, 1), amount: money("2990000"))]))
+            charged: [ChargedFee(subscriptionID: 1, from: march, to: utc(2027, 3, 1), amount: money("2990000"))]))
     }
 
     /// The draft as stored: a number and dates once finalized, the customer's fields.
@@ -79,6 +76,6 @@ enum InvoiceRenderFixtures {
 
     static func creditNote(amount: String, reason: String = "Service credit: outage on 2026-03-12") -> CreditNote {
         CreditNote(id: 3, tenant: "acme", number: "ACME-CN-000003", invoiceID: 42, invoiceNumber: "ACME-000042", amount: money(amount),
-                   reason: reason, createdAt: at(2026, 4, 3, 10))
+                   reason: reason, createdAt: utc(2026, 4, 3, 10))
     }
 }

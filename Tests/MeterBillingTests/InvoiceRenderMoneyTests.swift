@@ -53,15 +53,15 @@ import Testing
         #expect(MoneyFormat.grouped(Money(micros: .min), decimals: 2) == "-9,223,372,036,854.775808")
     }
 
-    func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0) -> Int64 { InvoiceRenderFixtures.at(year, month, day, hour) }
+    func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0) -> Int64 { utc(year, month, day, hour) }
 
     @Test func datesShowTheTimeOfDayOnlyWhenThereIsOne() {
-        #expect(InvoiceDates.date(at(2026, 3, 1)) == "2026-03-01")
-        #expect(InvoiceDates.date(at(2026, 1, 31, 9)) == "2026-01-31 09:00 UTC")
-        #expect(InvoiceDates.date(at(2026, 1, 31) + 30) == "2026-01-31 00:00:30 UTC")
-        #expect(InvoiceDates.instant(at(2026, 3, 1)) == "2026-03-01 00:00 UTC")
+        #expect(InvoiceDates.date(utc(2026, 3, 1)) == "2026-03-01")
+        #expect(InvoiceDates.date(utc(2026, 1, 31, 9)) == "2026-01-31 09:00 UTC")
+        #expect(InvoiceDates.date(utc(2026, 1, 31) + 30) == "2026-01-31 00:00:30 UTC")
+        #expect(InvoiceDates.instant(utc(2026, 3, 1)) == "2026-03-01 00:00 UTC")
         // A period of whole days shows its last day; one anchored at 09:00 its two instants.
-        #expect(InvoiceDates.period(start: at(2026, 3, 1), end: at(2026, 4, 1)) == "2026-03-01 – 2026-03-31")
-        #expect(InvoiceDates.period(start: at(2026, 1, 31, 9), end: at(2026, 2, 28, 9)) == "2026-01-31 09:00 UTC – 2026-02-28 09:00 UTC")
+        #expect(InvoiceDates.period(start: utc(2026, 3, 1), end: utc(2026, 4, 1)) == "2026-03-01 – 2026-03-31")
+        #expect(InvoiceDates.period(start: utc(2026, 1, 31, 9), end: utc(2026, 2, 28, 9)) == "2026-01-31 09:00 UTC – 2026-02-28 09:00 UTC")
     }
 }
