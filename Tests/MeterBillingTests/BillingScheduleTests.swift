@@ -72,4 +72,11 @@ import Testing
         let rates = try TaxRateFile.load(path: "/" + path + "/config/tax-rates.yaml")
         #expect(rates.contains { $0.region == "US-CA" && $0.percent == Quantity("7.25")! })
     }
+
+    @Test func couponDurationsParse() {
+        #expect(BillingSettingsStore.CouponDuration("once") == .once)
+        #expect(BillingSettingsStore.CouponDuration("forever") == .forever)
+        #expect(BillingSettingsStore.CouponDuration("repeating:3") == .repeating(3))
+        for bad in ["repeating:0", "repeating:121", "repeating:", "twice", ""] { #expect(BillingSettingsStore.CouponDuration(bad) == nil) }
+    }
 }
