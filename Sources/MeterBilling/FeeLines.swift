@@ -36,18 +36,18 @@ public enum FeeLines {
             var feePeriod = FeeSchedule.feePeriod(containing: max(subscription.startedAt, period.start),
                                                   anchor: subscription.billingAnchor, cycle: subscription.cycle)
             while feePeriod.start < period.end {
-                lines += feeLines(row: row, plan: plan, feePeriod: feePeriod, charged: charged, decimals: decimals)
+                lines += feeLines(row: row, plan: plan, feePeriod: feePeriod, period: period, rows: rows, charged: charged, decimals: decimals)
                 feePeriod = FeeSchedule.feePeriod(containing: feePeriod.end, anchor: subscription.billingAnchor, cycle: subscription.cycle)
             }
         }
         return lines
     }
 
-    static func feeLines(row: SubscriptionRow, plan: Plan, feePeriod: BillingPeriod, charged: [ChargedFee],
-                         decimals: Int) -> [InvoiceLine] {
+    static func feeLines(row: SubscriptionRow, plan: Plan, feePeriod: BillingPeriod, period: BillingPeriod, rows: [SubscriptionRow],
+                         charged: [ChargedFee], decimals: Int) -> [InvoiceLine] {
         let subscription = row.subscription
         let from = max(subscription.startedAt, feePeriod.start, subscription.trialEndsAt ?? .min)
-        let to = min(subscription.endedAt ?? feePeriod.end, feePeriod.end)
+        let to = min(endSeen(by: period, row: row, rows: rows) ?? feePeriod.end, feePeriod.end)
         guard let price = FeeSchedule.price(of: plan, cycle: subscription.cycle) else {
             // Contract pricing: the fee is the contract's; the line shows the plan in force.
             guard to > from else { return [] }
@@ -59,7 +59,8 @@ public enum FeeLines {
             FeeSchedule.prorated(price: price, seats: subscription.seats, seconds: seconds, periodSeconds: periodSeconds, decimals: decimals)
         }
         guard let chargedSpan = chargedSpan(of: row.id, in: feePeriod, charged: charged) else {
-            guard to > from else { return [] }
+            // Time from a later period on (the end of a trial longer than a period) is that period's.
+            guard to > from, from < period.end else { return [] }
             let whole = from == feePeriod.start && to == feePeriod.end
             return [line(row: row, plan: plan, kind: whole ? .subscription : .proration, from: from, to: to,
                          amount: amount(to - from), price: price,
@@ -78,6 +79,16 @@ public enum FeeLines {
                          note: "prorated \(seconds) of \(periodSeconds) s")]
         }
         return []
+    }
+
+    /// The row's end as this invoice sees it: an end inside the period, or at its end when no row
+    /// follows (a cancellation). A change at or after the period's end belongs to the invoice
+    /// of the period the new row starts in, so the credit and the new charge land together.
+    static func endSeen(by period: BillingPeriod, row: SubscriptionRow, rows: [SubscriptionRow]) -> Int64? {
+        guard let end = row.subscription.endedAt else { return nil }
+        if end < period.end { return end }
+        let followed = rows.contains { $0.id != row.id && $0.subscription.startedAt == end }
+        return end == period.end && !followed ? end : nil
     }
 
     /// The span of `feePeriod` earlier invoices charged for row `id`: charges extend it,

@@ -263,4 +263,25 @@ struct BillingRunTests {
             #expect(try invoices.invoice("DOWN-000002").lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["subscription 299", "overage 10"])
         }
     }
+
+    @Test func annualUpgradeMidYearCreditsTheChargedRestOfTheYearFromEarlierInvoices() throws {
+        try withBilling { connection in
+            let store = SubscriptionStore(connection: connection)
+            try store.create(tenant: "year", plan: "starter", cycle: .annual, at: utc(2026, 1, 15), prefix: "YEAR")
+            _ = try Self.run(connection, at: utc(2026, 7, 1))  // January to June: 2990 once, then nothing
+            try store.change(tenant: "year", plan: "professional", at: utc(2026, 7, 15))
+            _ = try Self.run(connection, at: utc(2026, 8, 16))
+            let invoices = try InvoiceStore(connection: connection).list(tenant: "year").sorted { $0.periodStart < $1.periodStart }
+            #expect(invoices.map(\.total) == [Money("2990")!, .zero, .zero, .zero, .zero, .zero, Money("2520.55")!])
+            // The July period's invoice: the year has 365 days, 184 left on July 15. Credit
+            // 2990 x 184/365 = 1507.287... of the fee charged in January; charge 7990 x 184/365 = 4027.835...
+            let july = try InvoiceStore(connection: connection).invoice(try #require(invoices.last?.number))
+            #expect(july.lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["proration -1507.29", "proration 4027.84"])
+            #expect(july.lines[0].from == utc(2026, 7, 15) && july.lines[0].to == utc(2027, 1, 15))
+            // August has nothing left to settle for the year.
+            _ = try Self.run(connection, at: utc(2026, 9, 16))
+            let august = try InvoiceStore(connection: connection).list(tenant: "year").max { $0.periodStart < $1.periodStart }
+            #expect(august?.total == .zero && august?.periodStart == utc(2026, 8, 15))
+        }
+    }
 }

@@ -181,4 +181,31 @@ import Testing
         #expect(FeeSchedule.prorated(price: Self.money("299"), seats: 3, seconds: 86_400, periodSeconds: 2_678_400, decimals: 2)
                 == Self.money("28.94"))
     }
+
+    @Test func anAnnualCancelAtAPeriodEndCreditsTheRestOfTheYearOnThatPeriodsInvoice() {
+        let anchor = utc(2026, 1, 15), end = utc(2026, 7, 15)
+        let rows = [Self.row(1, "starter", from: anchor, to: end, anchor: anchor, cycle: .annual)]
+        let charged = [ChargedFee(subscriptionID: 1, from: anchor, to: utc(2027, 1, 15), amount: Self.money("2990"))]
+        let june = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 5, anchor: anchor),
+                                                         rows: rows, catalog: Self.catalog, charged: charged))
+        // Nothing follows the row: its end at June's period end is June's to settle (184/365 of 2990).
+        #expect(amounts(june) == ["proration -1507.29"])
+        // Followed by a new row at that instant instead, the credit waits for the new row's period.
+        let upgraded = rows + [Self.row(2, "professional", from: end, anchor: anchor, cycle: .annual)]
+        let juneAgain = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 5, anchor: anchor),
+                                                              rows: upgraded, catalog: Self.catalog, charged: charged))
+        #expect(juneAgain.lines.isEmpty)
+    }
+
+    @Test func anAnnualTrialLongerThanAPeriodChargesOnTheInvoiceOfItsEnd() {
+        let start = utc(2026, 1, 1), trialEnd = utc(2026, 2, 15)
+        let rows = [Self.row(1, "starter", from: start, anchor: start, cycle: .annual, trialEnds: trialEnd)]
+        let january = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 0, anchor: start),
+                                                            rows: rows, catalog: Self.catalog))
+        #expect(january.lines.isEmpty)
+        let february = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: .period(index: 1, anchor: start),
+                                                             rows: rows, catalog: Self.catalog))
+        // 2990 x 320/365 (February 15 to January 1) = 2621.369... -> 2621.37.
+        #expect(amounts(february) == ["proration 2621.37"])
+    }
 }
