@@ -4,11 +4,13 @@ public import MeterPlans
 /// monthly cycle, a subscription year (12 periods from the anchor) for the annual cycle
 /// (docs/billing.md "Fees and proration").
 public enum FeeSchedule {
-    /// The fee period of `cycle` containing `instant` for `anchor`; before the anchor, the
-    /// first one (time before the anchor is billed as part of period 0's fee).
+    /// The fee period of `cycle` containing `instant` for `anchor`. Before the anchor (a
+    /// subscription anchored later than it starts), the periods count back from it (-1, -2, ...),
+    /// so the stub up to the anchor is prorated like any part of a period.
     public static func feePeriod(containing instant: Int64, anchor: Int64, cycle: BillingCycle) -> BillingPeriod {
-        let month = BillingPeriod.containing(instant, anchor: anchor)?.index ?? 0
-        let first = month - month % cycle.periodsPerFee
+        var month = BillingPeriod.containing(instant, anchor: anchor)?.index ?? -1
+        while month < 0 && BillingPeriod.start(index: month, anchor: anchor) > instant { month -= 1 }
+        let first = month - ((month % cycle.periodsPerFee) + cycle.periodsPerFee) % cycle.periodsPerFee
         return BillingPeriod(index: first / cycle.periodsPerFee,
                              start: BillingPeriod.start(index: first, anchor: anchor),
                              end: BillingPeriod.start(index: first + cycle.periodsPerFee, anchor: anchor))

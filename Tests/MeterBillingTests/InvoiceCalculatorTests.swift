@@ -208,4 +208,18 @@ import Testing
         // 2990 x 320/365 (February 15 to January 1) = 2621.369... -> 2621.37.
         #expect(amounts(february) == ["proration 2621.37"])
     }
+
+    @Test func aStubBeforeALaterAnchorIsProratedOnItsOwnInvoice() throws {
+        // Started March 10, anchored on the 1st of April: the stub March 10 to April 1 is 22 of
+        // the 31 days of the period before the anchor (March 1 to April 1).
+        let start = utc(2026, 3, 10), anchor = utc(2026, 4, 1)
+        let rows = [Self.row(1, "starter", from: start, anchor: anchor)]
+        let stub = try #require(BillingSchedule.nextPeriod(rows: rows, after: nil))
+        #expect(stub.start == start && stub.end == anchor)
+        let draft = InvoiceCalculator.draft(InvoiceInput(tenant: "acme", currency: "USD", period: stub, rows: rows, catalog: Self.catalog))
+        // 299 x 22/31 = 212.193... -> 212.19.
+        #expect(amounts(draft) == ["proration 212.19"])
+        #expect(BillingSchedule.nextPeriod(rows: rows, after: stub.end)?.end == utc(2026, 5, 1))
+        #expect(FeeSchedule.feePeriod(containing: start, anchor: anchor, cycle: .annual).start == utc(2025, 4, 1))
+    }
 }
