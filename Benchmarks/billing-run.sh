@@ -9,13 +9,19 @@
 # the edge days, every metric over its quota (so every invoice has METRICS overage lines).
 # Each round bills the one period due on 2026-11-05 from scratch (invoices truncated before).
 # Baseline in the same rounds: one psql statement reading the same rollup rows (the read floor).
+# STEADY=1: the subscriptions start on 2026-08-01 and August's and September's periods are
+# billed once before the rounds, so each round (October) also reads those two periods' windows
+# again for late usage, as every monthly run after the first does; only October's invoices
+# are removed between rounds.
 #
-# Usage: [ROUNDS=5] [TENANTS=1000] [METRICS=10] Benchmarks/billing-run.sh
+# Usage: [ROUNDS=5] [TENANTS=1000] [METRICS=10] [BATCH=200] [STEADY=1] Benchmarks/billing-run.sh
 # Results: docs/benchmarks.md "Billing run".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 rounds=${ROUNDS:-5} tenants=${TENANTS:-1000} metrics=${METRICS:-10}
+first=2026-10-01 edges="'2026-10-01', '2026-11-01'"
+if [[ -n ${STEADY:-} ]]; then first=2026-08-01 edges="'2026-08-01', '2026-09-01', '2026-10-01', '2026-11-01'"; fi
 started=0
 if ! scripts/services.sh status >/dev/null 2>&1; then scripts/services.sh start >/dev/null; started=1; fi
 # shellcheck disable=SC1090
@@ -40,20 +46,22 @@ sql "INSERT INTO meterd.plans (plan_id, name, currency, pricing, monthly_price, 
      INSERT INTO meterd.plan_metrics (plan_id, metric, included, overage_price)
          SELECT 'bench', 'metric-' || m, 1000, 0.05 FROM generate_series(0, $metrics - 1) m;"
 sql "SELECT meterd.create_subscription('t' || i, 'bench', 'monthly', 1, NULL, NULL,
-            timestamptz '2026-10-01 00:00:00+00' + make_interval(secs => i * (86000 / $tenants)),
+            timestamptz '$first 00:00:00+00' + make_interval(secs => i * (86000 / $tenants)),
             CASE WHEN i % 4 = 0 THEN 'US-CA' END, 'B' || i, NULL, NULL)
      FROM generate_series(0, $tenants - 1) i" >/dev/null
 sql "INSERT INTO meterd.usage_daily (tenant, metric, type, bucket, events, sum)
          SELECT 't' || i, 'metric-' || m, 'c', d, 100, 40 + i % 7
          FROM generate_series(0, $tenants - 1) i, generate_series(0, $metrics - 1) m,
-              generate_series(timestamptz '2026-10-01 00:00:00+00', timestamptz '2026-11-02 00:00:00+00', interval '1 day') d;
+              generate_series(timestamptz '$first 00:00:00+00', timestamptz '2026-11-02 00:00:00+00', interval '1 day') d;
      INSERT INTO meterd.usage_hourly (tenant, metric, type, bucket, events, sum)
          SELECT 't' || i, 'metric-' || m, 'c', h, 5, 2
          FROM generate_series(0, $tenants - 1) i, generate_series(0, $metrics - 1) m,
-              (SELECT generate_series(timestamptz '2026-10-01 00:00:00+00', timestamptz '2026-10-01 23:00:00+00', interval '1 hour')
-               UNION ALL SELECT generate_series(timestamptz '2026-11-01 00:00:00+00', timestamptz '2026-11-01 23:00:00+00', interval '1 hour')) AS hours(h);
+              (SELECT day + make_interval(hours => k) FROM unnest(ARRAY[$edges]::timestamptz[]) AS e(day), generate_series(0, 23) k) AS hours(h);
      ANALYZE meterd.usage_daily; ANALYZE meterd.usage_hourly; ANALYZE meterd.subscriptions;"
 rows=$(sql "SELECT (SELECT count(*) FROM meterd.usage_daily) + (SELECT count(*) FROM meterd.usage_hourly)")
+if [[ -n ${STEADY:-} ]]; then
+    "$bin/meterctl" billing run --postgres "$url" --at 2026-10-05T00:00:00Z >/dev/null
+fi
 
 baseline_sql="SELECT s.tenant, r.metric, sum(r.sum) FROM meterd.subscriptions s
     JOIN meterd.usage_daily r ON r.tenant = s.tenant AND r.bucket >= date_trunc('day', s.billing_anchor) + interval '1 day'
@@ -67,7 +75,19 @@ echo
 echo "| round | invoices | run ms | read ms | compute ms | write ms | process wall ms | baseline read ms | load avg |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 for round in $(seq 1 "$rounds"); do
-    sql "TRUNCATE meterd.invoices, meterd.invoice_lines, meterd.invoice_usage, meterd.invoice_sequences, meterd.credit_notes" >/dev/null
+    if [[ -n ${STEADY:-} ]]; then
+        # October's invoices out again (finalized invoices are frozen: the bench lifts the trigger).
+        sql "ALTER TABLE meterd.invoices DISABLE TRIGGER invoices_frozen;
+             ALTER TABLE meterd.invoice_lines DISABLE TRIGGER invoice_lines_frozen;
+             DELETE FROM meterd.invoice_lines WHERE invoice_id IN (SELECT id FROM meterd.invoices WHERE period_start >= '2026-10-01');
+             DELETE FROM meterd.invoice_usage WHERE invoice_id IN (SELECT id FROM meterd.invoices WHERE period_start >= '2026-10-01');
+             DELETE FROM meterd.invoices WHERE period_start >= '2026-10-01';
+             ALTER TABLE meterd.invoice_lines ENABLE TRIGGER invoice_lines_frozen;
+             ALTER TABLE meterd.invoices ENABLE TRIGGER invoices_frozen;
+             UPDATE meterd.invoice_sequences SET last_number = 2;" >/dev/null
+    else
+        sql "TRUNCATE meterd.invoices, meterd.invoice_lines, meterd.invoice_usage, meterd.invoice_sequences, meterd.credit_notes" >/dev/null
+    fi
     t0=$(date +%s%N)
     "$bin/meterctl" billing run --postgres "$url" --at 2026-11-05T00:00:00Z --batch-tenants "${BATCH:-200}" --json >"$report"
     t1=$(date +%s%N)
