@@ -137,28 +137,31 @@ public struct BillingLedger {
         }
     }
 
-    /// The latest billed figure of every metric and period of each tenant whose period starts
-    /// in `[since, before)`, from finalized or paid invoices.
-    public func billedUsage(_ ranges: [(tenant: String, since: Int64, before: Int64)]) throws -> [String: [BilledUsage]] {
+    /// The latest billed figure of every metric and period of each tenant whose usage window
+    /// ends after `endsAfter` and whose period starts before `before`, from finalized or paid invoices.
+    public func billedUsage(_ ranges: [(tenant: String, endsAfter: Int64, before: Int64)]) throws -> [String: [BilledUsage]] {
         guard !ranges.isEmpty else { return [:] }
         let result = try connection.executeBatch("""
             SELECT DISTINCT ON (u.tenant, u.metric, u.period_start)
                    u.tenant, u.metric, extract(epoch FROM u.period_start)::bigint, extract(epoch FROM u.period_end)::bigint,
-                   extract(epoch FROM u.window_from)::bigint, extract(epoch FROM u.window_to)::bigint, u.used, u.included, u.plan_id, u.rate
-            FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS q(tenant, since, before)
+                   extract(epoch FROM u.window_from)::bigint, extract(epoch FROM u.window_to)::bigint, u.used, u.included, u.plan_id, u.rate,
+                   extract(epoch FROM u.recheck_from)::bigint, u.settled, u.kind
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS q(tenant, ends_after, before)
             JOIN \(schema).invoice_usage u ON u.tenant = q.tenant
-                AND u.period_start >= to_timestamp(q.since) AND u.period_start < to_timestamp(q.before)
+                AND u.window_to > to_timestamp(q.ends_after) AND u.period_start < to_timestamp(q.before)
             JOIN \(schema).invoices i ON i.id = u.invoice_id AND i.status IN ('finalized', 'paid')
             ORDER BY u.tenant, u.metric, u.period_start, i.id DESC
-            """, columns: [ranges.map(\.tenant), ranges.map { String($0.since) }, ranges.map { String($0.before) }])
+            """, columns: [ranges.map(\.tenant), ranges.map { String($0.endsAfter) }, ranges.map { String($0.before) }])
         var billed: [String: [BilledUsage]] = [:]
         for row in result.rows {
             guard let tenant = row[0], let metric = row[1], let periodStart = row[2].flatMap({ Int64($0) }),
                   let periodEnd = row[3].flatMap({ Int64($0) }), let from = row[4].flatMap({ Int64($0) }), let to = row[5].flatMap({ Int64($0) }),
                   let used = row[6].flatMap({ QuantitySum(decimal: $0) }), let included = row[7].flatMap(Quantity.init),
-                  let plan = row[8], let rate = row[9] else { continue }
+                  let plan = row[8], let rate = row[9], let recheckFrom = row[10].flatMap({ Int64($0) }),
+                  let settled = row[11].flatMap({ QuantitySum(decimal: $0) }) else { continue }
             billed[tenant, default: []].append(BilledUsage(metric: metric, periodStart: periodStart, periodEnd: periodEnd, windowFrom: from,
-                                                           windowTo: to, used: used, included: included, planID: plan, rate: rate))
+                                                           windowTo: to, used: used, included: included, planID: plan, rate: rate,
+                                                           recheckFrom: recheckFrom, settled: settled, kind: row[12] == "g" ? .gauge : .counter))
         }
         return billed
     }

@@ -8,10 +8,12 @@ public enum BillingLimits {
     /// Tenants whose invoices are computed and written in one transaction.
     public static let defaultBatchTenants = 200
     public static let maxBatchTenants = 10_000
-    /// How many earlier periods are read again for late usage: covers the ingest's lateness
-    /// bound (protocol.max_lateness_seconds, 3 days by default) with room to spare.
-    public static let defaultLateUsagePeriods = 2
-    public static let maxLateUsagePeriods = 24
+    /// The last days of an invoiced usage window read again, at the next period's run, for late
+    /// usage: an event is accepted at most protocol.max_lateness_seconds (3 days by default)
+    /// after its time, so 7 days leave 4 for a PostgreSQL outage delaying its flush. The rest
+    /// of the window is settled at invoicing. 0: late usage is not looked for.
+    public static let defaultLateUsageDays = 7
+    public static let maxLateUsageDays = 31
     /// Billing periods one run invoices per tenant at most (a catch-up after a long pause).
     public static let maxPeriodsPerRun = 120
 }

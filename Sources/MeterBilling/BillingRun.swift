@@ -15,7 +15,8 @@ public struct BillingRun {
         /// Only these tenants; nil: all with a subscription.
         public var tenants: [String]?
         public var batchTenants = BillingLimits.defaultBatchTenants
-        public var lateUsagePeriods = BillingLimits.defaultLateUsagePeriods
+        /// The last days of the previous period's window read again for late usage (0: none).
+        public var lateUsageDays = BillingLimits.defaultLateUsageDays
         public var paymentTermsDays = BillingLimits.defaultPaymentTermsDays
 
         public init(at: Int64) { self.at = at }
@@ -151,9 +152,9 @@ public struct BillingRun {
                  report: inout Report) throws -> PreparedBatch {
         let clock = ContinuousClock()
         let readStarted = clock.now
-        let lookback = Int64(options.lateUsagePeriods) * 31 * 86_400
-        let billed = options.lateUsagePeriods > 0
-            ? try ledger.billedUsage(batch.map { (tenant: $0.0, since: $0.1.start - lookback, before: $0.1.start) }) : [:]
+        let lookback = Int64(options.lateUsageDays) * 86_400
+        let billed = options.lateUsageDays > 0
+            ? try ledger.billedUsage(batch.map { (tenant: $0.0, endsAfter: $0.1.start - lookback, before: $0.1.start) }) : [:]
         var windows: [UsageReader.Window] = []
         var windowIndex: [UsageReader.Window: Int] = [:]
         func index(of window: UsageReader.Window) -> Int {
@@ -162,12 +163,17 @@ public struct BillingRun {
             windowIndex[window] = windows.count - 1
             return windows.count - 1
         }
-        var current: [Int?] = []
+        // Each window is read as its settled head and the tail the next run reads again; an
+        // invoiced window's tail is read again for late usage.
+        var current: [(head: Int, tail: Int, recheckFrom: Int64)?] = []
         for (tenant, period) in batch {
-            current.append(BillableWindow.of(period: period, rows: state.rows[tenant] ?? []).map {
-                index(of: UsageReader.Window(tenant: tenant, from: $0.from, to: $0.to))
+            current.append(BillableWindow.of(period: period, rows: state.rows[tenant] ?? []).map { window in
+                let recheckFrom = options.lateUsageDays > 0
+                    ? BilledUsage.recheckStart(windowFrom: window.from, windowTo: window.to, days: options.lateUsageDays) : window.to
+                return (index(of: UsageReader.Window(tenant: tenant, from: window.from, to: recheckFrom)),
+                        index(of: UsageReader.Window(tenant: tenant, from: recheckFrom, to: window.to)), recheckFrom)
             })
-            for usage in billed[tenant] ?? [] { _ = index(of: UsageReader.Window(tenant: tenant, from: usage.windowFrom, to: usage.windowTo)) }
+            for usage in billed[tenant] ?? [] { _ = index(of: UsageReader.Window(tenant: tenant, from: usage.recheckFrom, to: usage.windowTo)) }
         }
         let usage = try UsageReader(connection: ledger.connection, edgeConnection: edgeConnection).read(windows)
         let annualIDs = batch.flatMap { state.rows[$0.0] ?? [] }.filter { $0.subscription.cycle == .annual }.map(\.id)
@@ -194,15 +200,23 @@ public struct BillingRun {
                 period.end > redemption.redeemedAt && redemption.limit.map { redemption.used < $0 } ?? true
             }.map(\.discount)
             let lateChecks = (billed[tenant] ?? []).map { usageBilled in
-                let window = UsageReader.Window(tenant: tenant, from: usageBilled.windowFrom, to: usageBilled.windowTo)
-                let now = windowIndex[window].flatMap { usage[$0][usageBilled.metric] }
-                    ?? MeteredUsage(metric: usageBilled.metric, used: .zero, sources: [])
+                let tail = UsageReader.Window(tenant: tenant, from: usageBilled.recheckFrom, to: usageBilled.windowTo)
+                let settled = MeteredUsage(metric: usageBilled.metric, used: usageBilled.settled, kind: usageBilled.kind, sources: [])
+                let now = MeteredUsage.combined(settled, windowIndex[tail].flatMap { usage[$0][usageBilled.metric] }) ?? settled
                 return LateUsageLines.Check(billed: usageBilled, current: now)
+            }
+            var whole: [String: MeteredUsage] = [:]
+            var settled: [String: MeteredUsage] = [:]
+            if let parts = current[position] {
+                settled = usage[parts.head]
+                for metric in Set(usage[parts.head].keys).union(usage[parts.tail].keys) {
+                    whole[metric] = MeteredUsage.combined(usage[parts.head][metric], usage[parts.tail][metric])
+                }
             }
             drafts.append(InvoiceCalculator.draft(InvoiceInput(
                 tenant: tenant, currency: state.catalog.currency, period: period, rows: tenantRows, catalog: state.catalog,
-                charged: tenantRows.flatMap { charged[$0.id] ?? [] }, usage: current[position].map { usage[$0] } ?? [:],
-                lateChecks: lateChecks, discounts: discounts, taxRate: taxRate)))
+                charged: tenantRows.flatMap { charged[$0.id] ?? [] }, usage: whole, settled: settled,
+                recheckFrom: current[position]?.recheckFrom, lateChecks: lateChecks, discounts: discounts, taxRate: taxRate)))
         }
         report.computeDuration += clock.now - computeStarted
         return PreparedBatch(drafts: drafts, accounts: state.accounts)

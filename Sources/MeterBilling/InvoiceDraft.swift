@@ -31,13 +31,18 @@ public struct InvoiceInput: Sendable {
     public var charged: [ChargedFee]
     /// Usage by metric in `BillableWindow.of(period:rows:)`.
     public var usage: [String: MeteredUsage]
+    /// Usage by metric in the window's part before `recheckFrom` (settled when invoiced; the
+    /// rest is read again for late usage by the next period's run). Nil `recheckFrom`: nothing
+    /// is read again.
+    public var settled: [String: MeteredUsage]
+    public var recheckFrom: Int64?
     public var lateChecks: [LateUsageLines.Check]
     public var discounts: [Discount]
     public var taxRate: TaxRate?
 
     public init(tenant: String, currency: String, period: BillingPeriod, rows: [SubscriptionRow], catalog: PlanCatalog,
-                charged: [ChargedFee] = [], usage: [String: MeteredUsage] = [:], lateChecks: [LateUsageLines.Check] = [],
-                discounts: [Discount] = [], taxRate: TaxRate? = nil) {
+                charged: [ChargedFee] = [], usage: [String: MeteredUsage] = [:], settled: [String: MeteredUsage] = [:],
+                recheckFrom: Int64? = nil, lateChecks: [LateUsageLines.Check] = [], discounts: [Discount] = [], taxRate: TaxRate? = nil) {
         self.tenant = tenant
         self.currency = currency
         self.period = period
@@ -45,6 +50,8 @@ public struct InvoiceInput: Sendable {
         self.catalog = catalog
         self.charged = charged
         self.usage = usage
+        self.settled = settled
+        self.recheckFrom = recheckFrom
         self.lateChecks = lateChecks
         self.discounts = discounts
         self.taxRate = taxRate
@@ -81,7 +88,9 @@ public enum InvoiceCalculator {
         if let row = BillableWindow.pricingRow(period: input.period, rows: input.rows), let plan = input.catalog[row.subscription.planID],
            let window = BillableWindow.of(period: input.period, rows: input.rows) {
             let overage = OverageLines.compute(plan: plan, period: input.period, windowFrom: window.from, windowTo: window.to,
-                                               usage: input.usage, decimals: decimals)
+                                               usage: input.usage, settled: input.settled,
+                                               recheckFrom: min(max(input.recheckFrom ?? window.to, window.from), window.to),
+                                               decimals: decimals)
             lines += overage.lines
             billed += overage.billed
         }

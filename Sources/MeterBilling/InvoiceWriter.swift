@@ -114,24 +114,26 @@ public struct InvoiceWriter {
     }
 
     func insertUsage(_ drafts: [InvoiceDraft], ids: [Int64]) throws {
-        var columns = Array(repeating: [String?](), count: 11)
+        var columns = Array(repeating: [String?](), count: 14)
         for (draft, id) in zip(drafts, ids) {
             for usage in draft.billedUsage {
                 let values: [String?] = [String(id), draft.tenant, usage.metric, String(usage.periodStart), String(usage.periodEnd),
                                          String(usage.windowFrom), String(usage.windowTo), usage.used.description, usage.included.description,
-                                         usage.planID, usage.rate]
+                                         usage.planID, usage.rate, String(usage.recheckFrom), usage.settled.description,
+                                         String(usage.kind.wireLetter)]
                 for (index, value) in values.enumerated() { columns[index].append(value) }
             }
         }
         guard !columns[0].isEmpty else { return }
         try connection.executeBatch("""
             INSERT INTO \(schema).invoice_usage (invoice_id, tenant, metric, period_start, period_end, window_from, window_to, used, included,
-                                                 plan_id, rate)
+                                                 plan_id, rate, recheck_from, settled, kind)
             SELECT invoice_id, tenant, metric, to_timestamp(period_start), to_timestamp(period_end), to_timestamp(window_from),
-                   to_timestamp(window_to), used, included, plan_id, rate
+                   to_timestamp(window_to), used, included, plan_id, rate, to_timestamp(recheck_from), settled, kind
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::numeric[],
-                        $9::numeric[], $10::text[], $11::text[])
-                AS u(invoice_id, tenant, metric, period_start, period_end, window_from, window_to, used, included, plan_id, rate)
+                        $9::numeric[], $10::text[], $11::text[], $12::bigint[], $13::numeric[], $14::text[])
+                AS u(invoice_id, tenant, metric, period_start, period_end, window_from, window_to, used, included, plan_id, rate,
+                     recheck_from, settled, kind)
             """, columns: columns)
     }
 

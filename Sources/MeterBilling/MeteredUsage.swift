@@ -5,13 +5,33 @@ public import MeterCore
 public struct MeteredUsage: Sendable, Hashable {
     public var metric: String
     public var used: QuantitySum
+    /// `.counter` when counter rows were summed, `.gauge` when only gauges were (their maximum).
+    public var kind: MetricType
     /// The rollup rows it was read from.
     public var sources: [UsageSource]
 
-    public init(metric: String, used: QuantitySum, sources: [UsageSource]) {
+    public init(metric: String, used: QuantitySum, kind: MetricType = .counter, sources: [UsageSource]) {
         self.metric = metric
         self.used = used
+        self.kind = kind
         self.sources = sources
+    }
+
+    /// The usage of two adjacent spans as one: counters add up, a gauge-only metric keeps the
+    /// larger value, and counters count over gauges (as within one span).
+    public static func combined(_ first: MeteredUsage?, _ second: MeteredUsage?) -> MeteredUsage? {
+        guard let first else { return second }
+        guard let second else { return first }
+        let kind: MetricType = first.kind == .counter || second.kind == .counter ? .counter : .gauge
+        var used = QuantitySum.zero
+        if kind == .counter {
+            if first.kind == .counter { used.add(first.used) }
+            if second.kind == .counter { used.add(second.used) }
+        } else {
+            used = max(first.used, second.used)
+        }
+        let sources = (first.sources + second.sources).filter { kind == .gauge || $0.type == .counter }
+        return MeteredUsage(metric: first.metric, used: used, kind: kind, sources: sources)
     }
 }
 
@@ -31,9 +51,16 @@ public struct BilledUsage: Sendable, Hashable {
     public var planID: String
     /// The overage rate the usage was priced at, as `OverageRate.code`.
     public var rate: String
+    /// Late usage is looked for in `[recheckFrom, windowTo)` only (`BillingLimits.defaultLateUsageDays`);
+    /// `settled` is the usage of `[windowFrom, recheckFrom)`, final when invoiced, and `kind` says
+    /// how the two combine (counters add, a gauge keeps the larger).
+    public var recheckFrom: Int64
+    public var settled: QuantitySum
+    public var kind: MetricType
 
     public init(metric: String, periodStart: Int64, periodEnd: Int64, windowFrom: Int64, windowTo: Int64, used: QuantitySum,
-                included: Quantity, planID: String, rate: String) {
+                included: Quantity, planID: String, rate: String, recheckFrom: Int64? = nil, settled: QuantitySum = .zero,
+                kind: MetricType = .counter) {
         self.metric = metric
         self.periodStart = periodStart
         self.periodEnd = periodEnd
@@ -43,6 +70,17 @@ public struct BilledUsage: Sendable, Hashable {
         self.included = included
         self.planID = planID
         self.rate = rate
+        self.recheckFrom = recheckFrom ?? windowFrom
+        self.settled = settled
+        self.kind = kind
+    }
+
+    /// The start of the span read again for late usage: the day `days` before the window's end,
+    /// never before its start.
+    public static func recheckStart(windowFrom: Int64, windowTo: Int64, days: Int) -> Int64 {
+        let back = windowTo - Int64(days) * 86_400
+        let day = back - ((back % 86_400) + 86_400) % 86_400
+        return min(windowTo, max(windowFrom, day))
     }
 
     /// Units beyond `included` (never negative), as a quantity (clamped to its range).

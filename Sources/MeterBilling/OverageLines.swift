@@ -14,13 +14,19 @@ public enum OverageLines {
     }
 
     public static func compute(plan: Plan, period: BillingPeriod, windowFrom: Int64, windowTo: Int64,
-                               usage: [String: MeteredUsage], decimals: Int) -> Result {
+                               usage: [String: MeteredUsage], settled: [String: MeteredUsage] = [:], recheckFrom: Int64? = nil,
+                               decimals: Int) -> Result {
         var result = Result()
         for metric in plan.metrics.keys.sorted() {
             guard let terms = plan.metrics[metric], case .limited(let included) = terms.included, let rate = terms.overage else { continue }
             let metered = usage[metric]
+            let kind = metered?.kind ?? .counter
+            // The settled part counts only as the whole does (a gauge head under a counter tail: nothing).
+            let head = settled[metric].flatMap { $0.kind == kind ? $0.used : nil } ?? .zero
             let billed = BilledUsage(metric: metric, periodStart: period.start, periodEnd: period.end, windowFrom: windowFrom,
-                                     windowTo: windowTo, used: metered?.used ?? .zero, included: included, planID: plan.id, rate: rate.code)
+                                     windowTo: windowTo, used: metered?.used ?? .zero, included: included, planID: plan.id, rate: rate.code,
+                                     recheckFrom: recheckFrom ?? windowTo, settled: recheckFrom == nil ? (metered?.used ?? .zero) : head,
+                                     kind: kind)
             result.billed.append(billed)
             let overage = billed.overage
             guard overage > .zero else { continue }

@@ -107,7 +107,8 @@ public struct UsageReader {
                 let used = item.value.counter ?? item.value.gauge ?? .zero
                 let sources = item.value.sources.filter { item.value.counter == nil || $0.type == .counter }
                     .sorted { ($0.type.rawValue, $0.fromBucket, $0.grain.rawValue) < ($1.type.rawValue, $1.fromBucket, $1.grain.rawValue) }
-                result[item.key] = MeteredUsage(metric: item.key, used: used, sources: sources)
+                result[item.key] = MeteredUsage(metric: item.key, used: used, kind: item.value.counter == nil ? .gauge : .counter,
+                                                sources: sources)
             }
         }
     }

@@ -107,6 +107,11 @@ enum BillingSQL {
             included     numeric     NOT NULL,
             plan_id      text        NOT NULL,
             rate         text        NOT NULL,
+            -- Late usage is looked for in [recheck_from, window_to) only; settled is the usage
+            -- before it, final when invoiced; kind says how they combine (c: add, g: larger).
+            recheck_from timestamptz NOT NULL,
+            settled      numeric     NOT NULL,
+            kind         text        NOT NULL CHECK (kind IN ('c', 'g')),
             PRIMARY KEY (invoice_id, metric, period_start)
         )
         """,

@@ -35,8 +35,8 @@ struct Billing: ParsableCommand {
         var tenants: [String] = []
         @Option(help: "Tenants per transaction (1...\(BillingLimits.maxBatchTenants)).")
         var batchTenants = BillingLimits.defaultBatchTenants
-        @Option(help: "Earlier periods read again for late usage (0...\(BillingLimits.maxLateUsagePeriods)).")
-        var lateUsagePeriods = BillingLimits.defaultLateUsagePeriods
+        @Option(help: "The last days of the previous period's window read again for late usage (0...\(BillingLimits.maxLateUsageDays)).")
+        var lateUsageDays = BillingLimits.defaultLateUsageDays
         @Option(help: "Days from finalization to the due date.")
         var paymentTermsDays = BillingLimits.defaultPaymentTermsDays
         @Flag(help: "Print one JSON object instead of text.")
@@ -44,8 +44,8 @@ struct Billing: ParsableCommand {
 
         func validate() throws {
             guard (1...BillingLimits.maxBatchTenants).contains(batchTenants) else { throw ValidationError("--batch-tenants must be 1...\(BillingLimits.maxBatchTenants)") }
-            guard (0...BillingLimits.maxLateUsagePeriods).contains(lateUsagePeriods) else {
-                throw ValidationError("--late-usage-periods must be 0...\(BillingLimits.maxLateUsagePeriods)")
+            guard (0...BillingLimits.maxLateUsageDays).contains(lateUsageDays) else {
+                throw ValidationError("--late-usage-days must be 0...\(BillingLimits.maxLateUsageDays)")
             }
             guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
             guard (0...365).contains(paymentTermsDays) else { throw ValidationError("--payment-terms-days must be 0...365") }
@@ -57,7 +57,7 @@ struct Billing: ParsableCommand {
             options.draftOnly = draft
             options.tenants = tenants.isEmpty ? nil : tenants
             options.batchTenants = batchTenants
-            options.lateUsagePeriods = lateUsagePeriods
+            options.lateUsageDays = lateUsageDays
             options.paymentTermsDays = paymentTermsDays
             let connection = try postgres.connect()
             // Two more connections read the next batch's usage (whole days and edge hours, at

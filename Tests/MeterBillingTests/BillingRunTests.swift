@@ -167,7 +167,8 @@ struct BillingRunTests {
                 """) }?.contains("invoice 999999 does not exist") == true)
             #expect(refusal { try connection.execute("""
                 INSERT INTO meterd.invoice_usage (invoice_id, tenant, metric, period_start, period_end, window_from, window_to, used, included,
-                                                  plan_id, rate) VALUES (999999, 't', 'm', now(), now(), now(), now(), 1, 1, 'p', 'unit:1')
+                                                  plan_id, rate, recheck_from, settled, kind)
+                VALUES (999999, 't', 'm', now(), now(), now(), now(), 1, 1, 'p', 'unit:1', now(), 0, 'c')
                 """) }?.contains("invoice 999999 does not exist") == true)
             // One draft finalized by hand takes ONE's first number; the run numbers the rest after it.
             let one = try #require(drafts.first { $0.tenant == "one" })
@@ -282,6 +283,27 @@ struct BillingRunTests {
             _ = try Self.run(connection, at: utc(2026, 9, 16))
             let august = try InvoiceStore(connection: connection).list(tenant: "year").max { $0.periodStart < $1.periodStart }
             #expect(august?.total == .zero && august?.periodStart == utc(2026, 8, 15))
+        }
+    }
+
+    @Test func lateUsageIsLookedForInTheTailOfTheWindowOnly() throws {
+        try withBilling { connection in
+            try SubscriptionStore(connection: connection).create(tenant: "tail", plan: "starter", at: utc(2026, 3, 1), prefix: "TAIL")
+            try Self.write(["ai_interactions:900|c|#tenant:tail|T\(utc(2026, 3, 10))",
+                            "ai_interactions:200|c|#tenant:tail|T\(utc(2026, 3, 28))"], on: connection)
+            _ = try Self.run(connection, at: utc(2026, 4, 2))
+            // Settled: March 1 to 25 (900); read again: the last 7 days from March 25 (200).
+            let billed = try connection.execute("""
+                SELECT extract(epoch FROM recheck_from)::bigint, settled, used, kind FROM meterd.invoice_usage WHERE tenant = 'tail' AND metric = 'ai_interactions'
+                """).rows.first
+            #expect(billed == [String(utc(2026, 3, 25)), "900", "1100", "c"])
+            // Late events: one in the tail (billed), one before it (outside the look-back: not billed).
+            try Self.write(["ai_interactions:30|c|#tenant:tail|T\(utc(2026, 3, 30))",
+                            "ai_interactions:70|c|#tenant:tail|T\(utc(2026, 3, 20))"], on: connection)
+            _ = try Self.run(connection, at: utc(2026, 5, 2))
+            let april = try InvoiceStore(connection: connection).invoice("TAIL-000002")
+            // 1130 - 1000 = 130 over now, 100 billed: 30 x 0.05 = 1.50.
+            #expect(april.lines.map { "\($0.kind.rawValue) \($0.amount)" } == ["subscription 299", "adjustment 1.5"])
         }
     }
 }
