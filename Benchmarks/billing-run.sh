@@ -85,6 +85,8 @@ for round in $(seq 1 "$rounds"); do
              ALTER TABLE meterd.invoice_lines ENABLE TRIGGER invoice_lines_frozen;
              ALTER TABLE meterd.invoices ENABLE TRIGGER invoices_frozen;
              UPDATE meterd.invoice_sequences SET last_number = 2;" >/dev/null
+        # As autovacuum would between two monthly runs: no dead rows of the removed invoices.
+        for table in invoices invoice_lines invoice_usage invoice_sequences; do sql "VACUUM ANALYZE meterd.$table" >/dev/null; done
     else
         sql "TRUNCATE meterd.invoices, meterd.invoice_lines, meterd.invoice_usage, meterd.invoice_sequences, meterd.credit_notes" >/dev/null
     fi
