@@ -116,6 +116,8 @@ enum BillingSQL {
         )
         """,
         "CREATE INDEX invoice_usage_by_tenant_period ON \(schema).invoice_usage (tenant, period_start)",
+        // Overdue candidates: finalized invoices by due date.
+        "CREATE INDEX invoices_open_by_due ON \(schema).invoices (due_at) WHERE status = 'finalized'",
         // Gap-free numbers: the counter moves in the finalizing transaction, so a rollback
         // takes the number back with it.
         """
@@ -260,7 +262,8 @@ enum BillingSQL {
             FOR v_tenant, v_due, v_number IN
                 SELECT DISTINCT ON (i.tenant) i.tenant, i.due_at, i.number
                 FROM \(schema).invoices i JOIN \(schema).billing_accounts a ON a.tenant = i.tenant
-                WHERE a.status = 'active' AND \(schema).invoice_overdue(i, p_at)
+                -- The plain conditions first: the function (credit notes) runs for the candidates only.
+                WHERE a.status = 'active' AND i.status = 'finalized' AND i.due_at < p_at AND \(schema).invoice_overdue(i, p_at)
                 ORDER BY i.tenant, i.due_at
             LOOP
                 -- One account the state machine refuses (e.g. canceled by a due cancel applied on
