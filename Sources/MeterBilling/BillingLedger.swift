@@ -105,7 +105,7 @@ public struct BillingLedger {
             let kind: Discount.Kind
             if let percent = row[2].flatMap(Quantity.init) {
                 kind = .percent(percent)
-            } else if let amount = row[3].flatMap(Money.init) {
+            } else if let amount = row[3].flatMap(Money.init(_:)) {
                 kind = .amount(amount)
             } else {
                 continue
@@ -132,8 +132,8 @@ public struct BillingLedger {
             """, parameters: [PostgresArrayLiteral.encode(ids.map { String($0) })])
         return result.rows.compactMap { row in
             guard let id = row[0].flatMap({ Int64($0) }), let from = row[1].flatMap({ Int64($0) }), let to = row[2].flatMap({ Int64($0) }),
-                  let amount = row[3].flatMap({ QuantitySum(decimal: $0) }), let micros = Int64(exactly: amount.units) else { return nil }
-            return ChargedFee(subscriptionID: id, from: from, to: to, amount: Money(micros: micros))
+                  let amount = row[3].flatMap(Money.init(storedAmount:)) else { return nil }
+            return ChargedFee(subscriptionID: id, from: from, to: to, amount: amount)
         }
     }
 

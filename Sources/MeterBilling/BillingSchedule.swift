@@ -6,7 +6,7 @@ public enum BillingSchedule {
     /// it starts there, or at the next subscription row's start when no row is in force then,
     /// and ends at the next period boundary of that row's anchor. Nil when no row is left.
     public static func nextPeriod(rows: [SubscriptionRow], after lastEnd: Int64?) -> BillingPeriod? {
-        let sorted = rows.sorted { ($0.subscription.startedAt, $0.id) < ($1.subscription.startedAt, $1.id) }
+        let sorted = rows.sorted(by: SubscriptionRow.chronologically)
         guard let first = sorted.first else { return nil }
         let start = lastEnd ?? first.subscription.startedAt
         guard let row = sorted.last(where: { $0.subscription.isActive(at: start) })

@@ -28,7 +28,7 @@ public enum FeeLines {
     public static func lines(period: BillingPeriod, rows: [SubscriptionRow], catalog: PlanCatalog, charged: [ChargedFee],
                              decimals: Int) -> [InvoiceLine] {
         var lines: [InvoiceLine] = []
-        for row in rows.sorted(by: { ($0.subscription.startedAt, $0.id) < ($1.subscription.startedAt, $1.id) }) {
+        for row in rows.sorted(by: SubscriptionRow.chronologically) {
             let subscription = row.subscription
             // A row starting after this period is the next invoice's. A row that ended before it
             // still matters when a fee period touching it was charged for more time (annual fees).

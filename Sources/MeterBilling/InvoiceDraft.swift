@@ -63,8 +63,8 @@ public struct InvoiceInput: Sendable {
 /// and ending no later than the last subscription row's end, each moved down to its hour too.
 public enum BillableWindow {
     public static func of(period: BillingPeriod, rows: [SubscriptionRow]) -> (from: Int64, to: Int64)? {
-        let overlapping = rows.filter { $0.subscription.startedAt < period.end && ($0.subscription.endedAt ?? .max) > period.start }
-        guard let last = overlapping.max(by: { ($0.subscription.startedAt, $0.id) < ($1.subscription.startedAt, $1.id) }) else { return nil }
+        let overlapping = rows.filter { $0.overlaps(period) }
+        guard let last = overlapping.max(by: SubscriptionRow.chronologically) else { return nil }
         let trialEnd = overlapping.compactMap(\.subscription.trialEndsAt).max() ?? .min
         let from = UsageWindow.hourFloor(max(period.start, trialEnd))
         let to = UsageWindow.hourFloor(min(period.end, last.subscription.endedAt ?? .max))
@@ -73,8 +73,7 @@ public enum BillableWindow {
 
     /// The row whose plan's terms price the period's usage: the last one overlapping it.
     public static func pricingRow(period: BillingPeriod, rows: [SubscriptionRow]) -> SubscriptionRow? {
-        rows.filter { $0.subscription.startedAt < period.end && ($0.subscription.endedAt ?? .max) > period.start }
-            .max(by: { ($0.subscription.startedAt, $0.id) < ($1.subscription.startedAt, $1.id) })
+        rows.filter { $0.overlaps(period) }.max(by: SubscriptionRow.chronologically)
     }
 }
 

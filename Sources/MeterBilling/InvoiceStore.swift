@@ -59,7 +59,7 @@ public struct InvoiceStore {
             WHERE c.invoice_id = $1::bigint ORDER BY c.id
             """, parameters: [String(invoiceID)]).rows.compactMap { row in
             guard let id = row[0].flatMap({ Int64($0) }), let invoice = row[3].flatMap({ Int64($0) }),
-                  let amount = row[5].flatMap(Money.init) else { return nil }
+                  let amount = row[5].flatMap(Money.init(_:)) else { return nil }
             return CreditNote(id: id, tenant: row[1] ?? "", number: row[2] ?? "", invoiceID: invoice, invoiceNumber: row[4] ?? "",
                               amount: amount, reason: row[6] ?? "", createdAt: row[7].flatMap { Int64($0) } ?? 0)
         }
@@ -147,8 +147,8 @@ public struct InvoiceStore {
             """, parameters: [String(id)])
         return result.rows.compactMap { row in
             guard let kind = row[1].flatMap(InvoiceLine.Kind.init(rawValue:)),
-                  let amount = row[5].flatMap(Self.signedMoney) else { return nil }
-            return InvoiceLine(kind: kind, description: row[2] ?? "", quantity: row[3].flatMap(Quantity.init), unitPrice: row[4].flatMap(Money.init),
+                  let amount = row[5].flatMap(Money.init(storedAmount:)) else { return nil }
+            return InvoiceLine(kind: kind, description: row[2] ?? "", quantity: row[3].flatMap(Quantity.init), unitPrice: row[4].flatMap(Money.init(_:)),
                                amount: amount, from: row[6].flatMap { Int64($0) }, to: row[7].flatMap { Int64($0) }, metric: row[8],
                                planID: row[9], subscriptionID: row[10].flatMap { Int64($0) },
                                sources: row[12].map { UsageSourceJSON.decode($0, metric: row[8] ?? "") } ?? [],
@@ -156,14 +156,9 @@ public struct InvoiceStore {
         }
     }
 
-    /// `numeric` text to a signed amount (`Money.init` refuses negatives, as prices are never negative).
-    static func signedMoney(_ text: String) -> Money? {
-        QuantitySum(decimal: text).flatMap { Int64(exactly: $0.units) }.map(Money.init(micros:))
-    }
-
     static func invoice(_ row: [String?]) -> Invoice? {
         func int(_ index: Int) -> Int64? { row[index].flatMap { Int64($0) } }
-        func money(_ index: Int) -> Money { row[index].flatMap(signedMoney) ?? .zero }
+        func money(_ index: Int) -> Money { row[index].flatMap(Money.init(storedAmount:)) ?? .zero }
         guard let id = int(0), let tenant = row[1], let status = row[3].flatMap(Invoice.Status.init(rawValue:)),
               let start = int(5), let end = int(6) else { return nil }
         return Invoice(id: id, tenant: tenant, number: row[2], status: status, currency: row[4] ?? "USD", periodStart: start, periodEnd: end,

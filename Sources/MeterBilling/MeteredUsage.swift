@@ -78,9 +78,7 @@ public struct BilledUsage: Sendable, Hashable {
     /// The start of the span read again for late usage: the day `days` before the window's end,
     /// never before its start.
     public static func recheckStart(windowFrom: Int64, windowTo: Int64, days: Int) -> Int64 {
-        let back = windowTo - Int64(days) * 86_400
-        let day = back - ((back % 86_400) + 86_400) % 86_400
-        return min(windowTo, max(windowFrom, day))
+        min(windowTo, max(windowFrom, UsageReader.dayFloor(windowTo - Int64(days) * 86_400)))
     }
 
     /// Units beyond `included` (never negative), as a quantity (clamped to its range).

@@ -34,7 +34,7 @@ public enum OverageLines {
             result.lines.append(InvoiceLine(
                 kind: .overage,
                 description: "\(metric): \(billed.used) used, \(included) included, \(overage) over at \(rate)",
-                quantity: overage, unitPrice: rate.firstUnitPrice.flatMap { if case .perUnit = rate { $0 } else { nil } },
+                quantity: overage, unitPrice: { if case .perUnit(let price) = rate { price } else { nil } }(),
                 amount: amount, from: windowFrom, to: windowTo, metric: metric, planID: plan.id, sources: metered?.sources ?? []))
         }
         return result

@@ -10,4 +10,14 @@ public struct SubscriptionRow: Sendable, Hashable {
         self.id = id
         self.subscription = subscription
     }
+
+    /// History order: by start, then by id (rows written later at the same instant come after).
+    public static func chronologically(_ first: SubscriptionRow, _ second: SubscriptionRow) -> Bool {
+        (first.subscription.startedAt, first.id) < (second.subscription.startedAt, second.id)
+    }
+
+    /// Whether the row is in force at some instant of `period`.
+    public func overlaps(_ period: BillingPeriod) -> Bool {
+        subscription.startedAt < period.end && (subscription.endedAt ?? .max) > period.start
+    }
 }
